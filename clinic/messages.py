@@ -1,0 +1,62 @@
+"""What a notification says: rendered at send time from current data, in the location's zone."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from clinic.models import Notification, NotificationKind
+
+
+@dataclass
+class Message:
+    subject: str
+    text: str
+    html: str = ""
+    attachments: list = field(default_factory=list)
+
+
+def render(notification: Notification) -> Message:
+    context = {
+        "notification": notification,
+        "site_url": settings.SITE_URL,
+        **notification.context,
+    }
+    appointment = notification.appointment
+    if appointment is not None:
+        from clinic import links
+
+        with timezone.override(appointment.location.zone):
+            context.update(
+                appointment=appointment,
+                manage_url=links.manage_url(appointment),
+            )
+            return _render(notification, context, appointment)
+    if notification.intake_id:
+        context["intake"] = notification.intake
+        if notification.kind == NotificationKind.STAFF_ALERT:
+            context["decision"] = notification.intake.decisions.get(pk=context["decision_id"])
+            context["admin_url"] = (
+                f"{settings.SITE_URL}/admin/triage/intake/{notification.intake.pk}/change/"
+            )
+        with timezone.override(notification.intake.preferred_location.zone):
+            return _render(notification, context, None)
+    return _render(notification, context, None)
+
+
+def _render(notification, context, appointment) -> Message:
+    if "rendered" in context:
+        # Account emails (verification, password reset) arrive already rendered by allauth.
+        rendered = context["rendered"]
+        return Message(rendered["subject"], rendered["text"], rendered.get("html", ""))
+    base = notification.template
+    subject = render_to_string(f"{base}_subject.txt", context).strip()
+    text = render_to_string(f"{base}.txt", context).strip()
+    html = render_to_string(f"{base}.html", context) if notification.channel == "email" else ""
+    attachments = []
+    if appointment is not None and notification.kind == NotificationKind.BOOKING_CONFIRMATION:
+        from clinic import calendar
+
+        attachments.append(("appointment.ics", calendar.ics_for(appointment), "text/calendar"))
+    return Message(" ".join(subject.split()), text, html, attachments)

@@ -1,0 +1,20 @@
+"""Settings for the test suite: production settings with only speed knobs turned.
+
+The suite runs against the PostgreSQL and Redis that `make test` starts (DATABASE_URL, REDIS_URL).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
+
+from clinic.settings import *  # noqa: F403
+
+# The test client and live server speak plain HTTP on localhost.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Speed: a fast hasher, and mail kept in memory (django.core.mail.outbox) for assertions.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,74 @@
+"""Patient identity: the person behind an account, with what we need to reach them."""
+
+import uuid
+
+from django.db import models
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class ContactPreference(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message (SMS)"
+
+
+class Patient(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField("clinic.User", on_delete=models.PROTECT, related_name="patient")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = PhoneNumberField(blank=True, region="US")
+    contact_preference = models.CharField(
+        max_length=10, choices=ContactPreference.choices, default=ContactPreference.EMAIL
+    )
+    preferred_location = models.ForeignKey(
+        "clinic.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+class AccessLog(models.Model):
+    """Append-only record of who read which patient's data, when, from where and through what.
+
+    Written by the access_* selectors; superusers browse it in the admin, nobody edits it.
+    """
+
+    actor = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who, kept if the user is deleted.")
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=64)
+    via = models.CharField(max_length=200, help_text="The page, API call or export used.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.actor_label} read {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The access log is append-only.")
+        super().save(*args, **kwargs)

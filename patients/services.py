@@ -1,0 +1,46 @@
+"""Writes about patients: the record behind an account, and claiming anonymous intakes."""
+
+import logging
+
+from django.db import transaction
+
+from patients.models import Patient
+
+log = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def patient_for_user(user) -> Patient:
+    """The patient record of a signed-in person, created on first need."""
+    patient, _ = Patient.objects.get_or_create(
+        user=user, defaults={"first_name": user.first_name, "last_name": user.last_name}
+    )
+    return patient
+
+
+def claim_session_intake(*, public_id: str, patient: Patient) -> None:
+    """Attach an intake this browser session submitted anonymously to the signed-in patient."""
+    from triage import services as triage_services
+    from triage.models import Intake
+
+    intake = Intake.objects.filter(public_id=public_id, patient__isnull=True).first()
+    if intake is not None:
+        triage_services.intake_attach(intake=intake, patient=patient)
+        if not patient.preferred_location_id:
+            Patient.objects.filter(pk=patient.pk).update(
+                preferred_location=intake.preferred_location
+            )
+
+
+def nudge_dispatch() -> None:
+    from kombu.exceptions import OperationalError
+
+    from clinic.tasks import dispatch_due
+
+    def _send():
+        try:
+            dispatch_due.delay()
+        except OperationalError:
+            log.warning("Broker unavailable; the next scheduled dispatch will send the mail")
+
+    transaction.on_commit(_send)

@@ -1,0 +1,138 @@
+"""factory_boy factories shared by every app's tests."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from clinic.models import (
+    Appointment,
+    Discipline,
+    Location,
+    Practitioner,
+    Service,
+    User,
+    WorkingHours,
+)
+from patients.models import Patient
+from triage import services as triage_services
+from triage.models import Intake
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    address = factory.Sequence(lambda n: f"{n} Main Street, Shakopee, MN 55379")
+    phone = "(952) 555-0100"
+    time_zone = "America/Chicago"
+    on_call_email = factory.Sequence(lambda n: f"oncall-{n}@clinic.test")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Runner{n}")
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+
+    @factory.post_generation
+    def locations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.locations.set(extracted)
+        if create:
+            self.save()
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    user = factory.SubFactory(UserFactory)
+    first_name = factory.SelfAttribute("user.first_name")
+    last_name = factory.SelfAttribute("user.last_name")
+    date_of_birth = dt.date(1990, 5, 17)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("slug",)
+
+    slug = "physio-assessment"
+    name = "Physiotherapy assessment"
+    pathway = "physio"
+    discipline = Discipline.PHYSIOTHERAPY
+    duration_minutes = 45
+    buffer_after_minutes = 15
+    bookable_online = True
+
+
+class PractitionerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practitioner
+        skip_postgeneration_save = True
+
+    display_name = factory.Sequence(lambda n: f"Jordan Physio{n}")
+    discipline = Discipline.PHYSIOTHERAPY
+
+    @factory.post_generation
+    def locations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.locations.set(extracted)
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkingHours
+
+    practitioner = factory.SubFactory(PractitionerFactory)
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    start_time = dt.time(9, 0)
+    end_time = dt.time(17, 0)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    practitioner = factory.SubFactory(PractitionerFactory)
+    location = factory.SubFactory(LocationFactory)
+    service = factory.SubFactory(ServiceFactory)
+    start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    end = factory.LazyAttribute(
+        lambda o: o.start + dt.timedelta(minutes=o.service.duration_minutes)
+    )
+    blocked_until = factory.LazyAttribute(
+        lambda o: o.end + dt.timedelta(minutes=o.service.buffer_after_minutes)
+    )
+
+
+def make_intake(*, location=None, patient=None, **answer_overrides) -> Intake:
+    """An intake submitted through the real service, so it carries the engine's decision."""
+    from tests.triage.strategies import baseline_answers
+
+    return triage_services.intake_submit(
+        answers=baseline_answers(**answer_overrides),
+        contact={
+            "first_name": "Sam",
+            "last_name": "Strider",
+            "email": "sam@example.test",
+            "phone": "",
+        },
+        runner_context={},
+        preferred_location=location or LocationFactory(),
+        patient=patient,
+    )

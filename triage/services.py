@@ -1,0 +1,177 @@
+"""Writes about intakes and decisions. Every function is one transaction and audits itself.
+
+Decisions are append-only: `decision_override` adds a decision and never edits one, and the
+intake's `current_decision` always points at the newest.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import notifications
+from triage import engine
+from triage.models import URGENCY_RANK, Intake, Pathway, TriageDecision, Urgency
+
+SELF_CARE_CHECK_IN_AFTER = timedelta(weeks=2)  # protocol section 6, routine self-care
+SAFETY_NET_CHECK_IN_AFTER = timedelta(weeks=4)  # protocol section 5
+
+RUNNER_CONTEXT_FIELDS = (
+    "weekly_distance_km",
+    "years_running",
+    "usual_surface",
+    "shoe_age_months",
+    "recent_race",
+)
+
+
+class NotAllowed(Exception):
+    """The change is not allowed for this actor or in this state."""
+
+
+@transaction.atomic
+def intake_submit(
+    *,
+    answers: Mapping,
+    contact: Mapping,
+    runner_context: Mapping,
+    preferred_location,
+    patient=None,
+) -> Intake:
+    """Assess the answers with the protocol and store the intake with the engine's decision.
+
+    Raises `engine.TriageError` for invalid answers (nothing is stored). Urgent and emergency
+    decisions alert the preferred location's on-call address at once through the outbox;
+    self-care and safety-net check-ins are planned in the same transaction.
+    """
+    result = engine.assess(answers)
+    snapshot = {name: answers[name] for name in engine.FIELDS}
+    intake = Intake.objects.create(
+        answers=snapshot,
+        first_name=contact["first_name"],
+        last_name=contact["last_name"],
+        email=contact["email"],
+        phone=contact.get("phone", "") or "",
+        preferred_location=preferred_location,
+        patient=patient,
+        **{k: v for k, v in runner_context.items() if k in RUNNER_CONTEXT_FIELDS and v is not None},
+    )
+    decision = _record_decision(intake, _fields_from_result(result))
+    if result.pathway == Pathway.SELF_CARE:
+        notifications.plan_intake_check_in(
+            intake=intake,
+            kind=notifications.NotificationKind.SELF_CARE_CHECK_IN,
+            due_at=intake.created_at + SELF_CARE_CHECK_IN_AFTER,
+        )
+    if result.safety_net:
+        notifications.plan_intake_check_in(
+            intake=intake,
+            kind=notifications.NotificationKind.SAFETY_NET_CHECK_IN,
+            due_at=intake.created_at + SAFETY_NET_CHECK_IN_AFTER,
+        )
+    _alert_staff_if_needed(intake, decision)
+    return intake
+
+
+@transaction.atomic
+def decision_override(
+    *, intake: Intake, actor, pathway: str, urgency: str, reason: str
+) -> TriageDecision:
+    """A clinician sets a new pathway and urgency, with a mandatory reason.
+
+    The engine's decision and every earlier one are kept; the change is recorded in the audit
+    log (auditlog registers TriageDecision). Raises NotAllowed without a reason or for a value
+    outside the protocol's.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("A reason is required to override a triage decision.")
+    if pathway not in Pathway.values or urgency not in Urgency.values:
+        raise NotAllowed("Choose a pathway and an urgency from the protocol.")
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    previous = intake.current_decision
+    fields = {
+        "pathway": pathway,
+        "urgency": urgency,
+        "emergency_advice": urgency == Urgency.EMERGENCY,
+        "clinician_review": False,
+        "rule": "override",
+        "red_flags": previous.red_flags,
+        "safety_net": previous.safety_net,
+        "sbst_total": previous.sbst_total,
+        "sbst_psychosocial": previous.sbst_psychosocial,
+        "sbst_risk": previous.sbst_risk,
+        "reasons": ["A clinician reviewed your answers and set your care plan."],
+        "protocol_version": engine.PROTOCOL_VERSION,
+    }
+    decision = _record_decision(intake, fields, decided_by=actor, override_reason=reason)
+    _alert_staff_if_needed(intake, decision)
+    return decision
+
+
+@transaction.atomic
+def intake_attach(*, intake: Intake, patient) -> Intake:
+    """Attach an anonymous intake to the patient who just signed in or signed up.
+
+    An intake that already belongs to someone else is never moved (raises NotAllowed).
+    """
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    if intake.patient_id not in (None, patient.pk):
+        raise NotAllowed("This intake belongs to another account.")
+    if intake.patient_id is None:
+        intake.patient = patient
+        intake.save(update_fields=["patient", "updated_at"])
+    return intake
+
+
+@transaction.atomic
+def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") -> Intake:
+    if status not in Intake.Status.values:
+        raise NotAllowed("Unknown intake status.")
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    intake.status = status
+    update = ["status", "updated_at"]
+    if outcome:
+        intake.outcome = outcome
+        update.append("outcome")
+    intake.save(update_fields=update)
+    return intake
+
+
+@transaction.atomic
+def intake_assign(*, intake: Intake, assignee) -> Intake:
+    Intake.objects.filter(pk=intake.pk).update(assigned_to=assignee, updated_at=timezone.now())
+    intake.refresh_from_db()
+    return intake
+
+
+def _fields_from_result(result: engine.TriageResult) -> dict:
+    return {
+        "pathway": result.pathway,
+        "urgency": result.urgency,
+        "emergency_advice": result.emergency_advice,
+        "clinician_review": result.clinician_review,
+        "rule": result.rule,
+        "red_flags": list(result.red_flags),
+        "safety_net": list(result.safety_net),
+        "sbst_total": result.sbst_total,
+        "sbst_psychosocial": result.sbst_psychosocial,
+        "sbst_risk": result.sbst_risk,
+        "reasons": list(result.reasons),
+        "protocol_version": result.protocol_version,
+    }
+
+
+def _record_decision(intake: Intake, fields: dict, **who) -> TriageDecision:
+    decision = TriageDecision.objects.create(intake=intake, **fields, **who)
+    intake.current_decision = decision
+    intake.urgency_rank = URGENCY_RANK[decision.urgency]
+    intake.save(update_fields=["current_decision", "urgency_rank", "updated_at"])
+    return decision
+
+
+def _alert_staff_if_needed(intake: Intake, decision: TriageDecision) -> None:
+    # Protocol section 6: emergency and urgent cases reach the on-call staff at once.
+    if decision.urgency in (Urgency.EMERGENCY, Urgency.URGENT):
+        notifications.plan_staff_alert(intake=intake, decision=decision)
