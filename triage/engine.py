@@ -247,8 +247,8 @@ RULES: tuple[Rule, ...] = (
     Rule("R4",
          lambda a: a["fever"] and (a["immunosuppressed"] or a["iv_drug_use"]),
          "surgical_consult", "emergency", "infection", False,
-         "A fever with back pain, when your immune system is weakened or you inject drugs, can mean "
-         "an infection in the spine, which needs emergency care."),
+         "A fever with back pain, when your immune system is weakened or you inject drugs, can "
+         "mean an infection in the spine, which needs emergency care."),
     Rule("R5",
          lambda a: a["trauma"] == "major",
          "imaging", "emergency", "major_trauma", False,
@@ -313,9 +313,9 @@ SBST_RULES: dict[str, Rule] = {
                    "Your answers show a medium risk of the pain lasting, so we recommend "
                    "physiotherapy."),
     "high": Rule("SBST", lambda a: True, "physio", "soon", None, False,
-                 "Your answers show a high risk of the pain lasting, so we recommend psychologically "
-                 "informed physiotherapy: physiotherapy that also helps with worry, low mood and "
-                 "how the pain affects your daily life."),
+                 "Your answers show a high risk of the pain lasting, so we recommend "
+                 "psychologically informed physiotherapy: physiotherapy that also helps with "
+                 "worry, low mood and how the pain affects your daily life."),
 }
 # fmt: on
 
