@@ -127,6 +127,26 @@ def access_appointment(request, *, public_id, via: str = "", for_update=False) -
     return appointment
 
 
+def access_appointment_by_link(request, *, public_id, via: str = "") -> Appointment:
+    """The appointment a valid signed link names (the caller checked the signature): the link
+    stands in for signing in, for this one appointment only."""
+    queryset = Appointment.objects.select_related(
+        "location", "practitioner", "service", "patient__user", "intake"
+    )
+    try:
+        appointment = queryset.get(public_id=public_id)
+    except (Appointment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such appointment.") from None
+    record_access(
+        request,
+        patient_id=appointment.patient_id,
+        object_type="appointment",
+        object_id=public_id,
+        via=via or "signed manage link",
+    )
+    return appointment
+
+
 def access_patient(request, *, public_id, via: str = "") -> Patient:
     try:
         patient = scope_patients(request.user).select_related("user").get(public_id=public_id)

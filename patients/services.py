@@ -44,3 +44,23 @@ def nudge_dispatch() -> None:
             log.warning("Broker unavailable; the next scheduled dispatch will send the mail")
 
     transaction.on_commit(_send)
+
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "contact_preference",
+    "preferred_location",
+)
+
+
+@transaction.atomic
+def patient_update_profile(*, patient: Patient, data: dict) -> Patient:
+    """Save the profile fields a patient may change; auditlog records the change."""
+    for name in PROFILE_FIELDS:
+        if name in data:
+            setattr(patient, name, data[name])
+    patient.save()
+    return patient

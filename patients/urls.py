@@ -7,4 +7,29 @@ app_name = "patients"
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.dashboard, name="dashboard"),
+    path("me/profile/", views.profile, name="profile"),
+    path("book/<uuid:intake_id>/", views.book, name="book"),
+    path("book/<uuid:intake_id>/confirm/", views.book_confirm, name="book_confirm"),
+    path("book/<uuid:intake_id>/waitlist/", views.waitlist_join, name="waitlist_join"),
+    path("me/appointments/<uuid:public_id>/", views.appointment_detail, name="appointment"),
+    path(
+        "me/appointments/<uuid:public_id>/calendar.ics",
+        views.appointment_ics,
+        name="appointment_ics",
+    ),
+    path(
+        "me/appointments/<uuid:public_id>/cancel/",
+        views.appointment_cancel,
+        name="appointment_cancel",
+    ),
+    path(
+        "me/appointments/<uuid:public_id>/reschedule/",
+        views.appointment_reschedule,
+        name="appointment_reschedule",
+    ),
+    path(
+        "me/appointments/manage/<str:token>/",
+        views.appointment_manage_link,
+        name="appointment_manage_link",
+    ),
 ]

@@ -172,7 +172,9 @@ def test_booking_confirmation_carries_an_ics_and_shows_local_time():
     [(filename, content, mimetype)] = message.attachments
     assert filename == "appointment.ics"
     assert mimetype == "text/calendar"
-    assert b"BEGIN:VEVENT" in content
+    text = content.decode() if isinstance(content, bytes) else content  # Django decodes text/*
+    assert "BEGIN:VEVENT" in text
+    assert "DTSTART;TZID=America/Chicago:20261202T090000" in text
 
 
 def test_sms_preference_sends_a_text_instead_of_an_email():

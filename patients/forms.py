@@ -1,0 +1,123 @@
+"""Patient portal forms: shape only (types, ranges, choices); the services decide the rest."""
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils import timezone
+
+from clinic.models import Location
+from patients.models import ContactPreference, Patient
+
+SLOT_KEY_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def slot_key(slot) -> str:
+    start = slot.start.astimezone(dt.UTC)
+    return f"{slot.practitioner_id}.{slot.location_id}.{start:{SLOT_KEY_FORMAT}}"
+
+
+def parse_slot_key(value: str):
+    """(practitioner_id, location_id, start in UTC), or None for anything malformed."""
+    try:
+        practitioner_id, location_id, start = value.split(".")
+        start = dt.datetime.strptime(start, SLOT_KEY_FORMAT).replace(tzinfo=dt.UTC)
+        return int(practitioner_id), int(location_id), start
+    except (ValueError, AttributeError):
+        return None
+
+
+class SlotSearchForm(forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.all(),
+        to_field_name="slug",
+        empty_label=None,
+        help_text="Times are shown in the clinic's local time.",
+    )
+    date = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="We show a week of times from this day.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.add_input(Submit("search", "Show times", css_class="btn-outline-primary"))
+
+    def clean_date(self):
+        value = self.cleaned_data.get("date") or timezone.localdate()
+        if value < timezone.localdate():
+            raise forms.ValidationError("Choose today or a later day.")
+        if value > timezone.localdate() + dt.timedelta(days=366):
+            raise forms.ValidationError("Choose a day within the next year.")
+        return value
+
+
+class SlotChoiceForm(forms.Form):
+    """The chosen time, carried as an opaque key; the service re-checks that it is still free."""
+
+    slot = forms.CharField(max_length=60)
+
+    def clean_slot(self):
+        parsed = parse_slot_key(self.cleaned_data["slot"])
+        if parsed is None:
+            raise forms.ValidationError("That time is not one we offered. Please choose again.")
+        return parsed
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Reason (optional)",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class WaitlistForm(forms.Form):
+    locations = forms.ModelMultipleChoiceField(
+        queryset=Location.objects.all(),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        label="Clinics you could get to",
+        error_messages={"required": "Choose at least one clinic."},
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "contact_preference",
+            "preferred_location",
+        ]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {
+            "phone": "A US mobile number, for text message reminders.",
+            "contact_preference": "How we send confirmations and reminders.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save"))
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data.get("date_of_birth")
+        if value and not (dt.date(1900, 1, 1) <= value <= timezone.localdate()):
+            raise forms.ValidationError("Enter your real date of birth.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("contact_preference") == ContactPreference.SMS and not cleaned.get("phone"):
+            self.add_error("phone", "Add a mobile number to get text messages.")
+        return cleaned
