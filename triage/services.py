@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic import notifications
+from clinic.errors import NotAllowed
 from triage import engine
 from triage.models import URGENCY_RANK, Intake, Pathway, TriageDecision, Urgency
 
@@ -24,10 +25,6 @@ RUNNER_CONTEXT_FIELDS = (
     "shoe_age_months",
     "recent_race",
 )
-
-
-class NotAllowed(Exception):
-    """The change is not allowed for this actor or in this state."""
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
@@ -266,3 +267,26 @@ def test_the_page_says_when_nothing_fits_the_target_window(client, patient):
     intake = physio_intake(location, patient)
     page = client.get(reverse("patients:book", args=[intake.public_id])).content.decode()
     assert "No time at this clinic falls within our target" in page
+
+
+def test_a_freed_time_offered_to_the_waiting_list_is_booked_from_the_offer_link(
+    client, clinic, patient
+):
+    location, _ = clinic
+    appointment = book_three_days_ahead(client, location, patient)
+    waiting = PatientFactory()
+    waiting_intake = physio_intake(location, waiting)
+    scheduling.waitlist_join(
+        patient=waiting, intake=waiting_intake, service=ServiceFactory(), locations=[location]
+    )
+    scheduling.appointment_cancel(appointment=appointment, actor=patient.user, by_patient=True)
+    offer = Notification.objects.get(kind=NotificationKind.WAITLIST_OFFER)
+    path, query = offer.context["book_path"].split("?")
+
+    client.force_login(waiting.user)
+    response = client.post(path, {"slot": parse_qs(query)["slot"][0]})
+
+    booked = Appointment.objects.get(patient=waiting)
+    assert response.status_code == 302
+    assert booked.start == appointment.start
+    assert WaitlistEntry.objects.get(patient=waiting).fulfilled_at is not None

@@ -1,0 +1,382 @@
+"""Booking, rescheduling, cancelling and closing appointments.
+
+Double booking is prevented three times over: the practitioner's row is locked
+(`select_for_update`, so bookings for one practitioner queue up on PostgreSQL; SQLite's
+IMMEDIATE transactions serialize every writer), availability is re-checked under the lock, and on
+PostgreSQL the exclusion constraint `appointment_no_overlap` (migration clinic 0003) has the last
+word; its IntegrityError, raised inside a savepoint, becomes `SlotTaken`.
+
+`SlotTaken.alternatives` holds the three free slots nearest the requested time at the same
+location; they are looked up after the failed transaction has rolled back and its locks are
+released, which is why `appointment_book` and `appointment_reschedule` wrap an atomic inner
+function instead of being atomic themselves.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic import notifications
+from clinic.errors import NotAllowed
+from clinic.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    InvalidTransition,
+    NotificationKind,
+    NotificationStatus,
+    Practitioner,
+    WaitlistEntry,
+)
+from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
+from clinic.scheduling.rules import check_booking_allowed
+from clinic.scheduling.waitlist import offer_to_waitlist
+from triage.models import Intake
+
+
+class SlotTaken(Exception):
+    """The time is no longer free. `alternatives` lists up to three nearby free slots."""
+
+    def __init__(self, message: str = "", alternatives: list[Slot] | None = None):
+        super().__init__(message or "Sorry, that time has just been taken. Please pick another.")
+        self.alternatives = list(alternatives or [])
+
+
+def _has_active_booking(intake: Intake | None, service) -> bool:
+    return (
+        intake is not None
+        and Appointment.objects.filter(
+            intake=intake, service=service, status=AppointmentStatus.BOOKED
+        ).exists()
+    )
+
+
+def _already_booked(service) -> NotAllowed:
+    return NotAllowed(
+        f"You already have an appointment for {service.name}. You can reschedule it from your "
+        "appointments page."
+    )
+
+
+def _check_offered(*, service, location, practitioner, start, now, exclude=None) -> None:
+    """The start must be a slot `available_slots` offers now; else SlotTaken or NotAllowed."""
+    local_day = start.astimezone(location.zone).date()
+    offered = available_slots(
+        service=service,
+        locations=[location],
+        date_from=local_day,
+        date_to=local_day,
+        practitioner=practitioner,
+        now=now,
+        exclude_appointment=exclude,
+    )
+    if any(slot.start == start for slot in offered):
+        return
+    end = start + _blocked_for(service)
+    clash = Appointment.objects.filter(
+        practitioner=practitioner,
+        status=AppointmentStatus.BOOKED,
+        start__lt=end,
+        blocked_until__gt=start,
+    )
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise SlotTaken()
+    raise NotAllowed("That time is not offered for booking. Please pick one of the times shown.")
+
+
+def _utc(start: datetime) -> datetime:
+    if timezone.is_naive(start):
+        raise NotAllowed("The appointment time must include its time zone.")
+    return start.astimezone(UTC)
+
+
+def _blocked_for(service) -> timedelta:
+    return timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
+
+
+# --- Booking -------------------------------------------------------------------------------------
+def appointment_book(
+    *,
+    patient,
+    service,
+    location,
+    practitioner,
+    start: datetime,
+    intake: Intake | None = None,
+    booked_by,
+    online: bool = True,
+) -> Appointment:
+    """Book `start` with `practitioner` at `location` for `patient`, in one transaction.
+
+    Guarantees: the start is a slot `available_slots` offers (re-checked under the
+    practitioner's lock), the appointment blocks the practitioner until its end plus the
+    service's buffer, one active booking per intake and service, and the booking rules of
+    `check_booking_allowed`. Writes the appointment, a `booked` event, the confirmation and the
+    reminders (outbox), marks the intake scheduled and the patient's waitlist entry fulfilled.
+
+    Raises NotAllowed (rules, duplicate booking, a time that is not offered) or SlotTaken (the
+    time was taken; `.alternatives` holds up to three nearby free slots).
+    """
+    start = _utc(start)
+    try:
+        return _book(
+            patient=patient,
+            service=service,
+            location=location,
+            practitioner=practitioner,
+            start=start,
+            intake=intake,
+            booked_by=booked_by,
+            online=online,
+        )
+    except SlotTaken as taken:
+        taken.alternatives = nearest_alternatives(service=service, location=location, start=start)
+        raise
+
+
+@transaction.atomic
+def _book(*, patient, service, location, practitioner, start, intake, booked_by, online):
+    if not online and not getattr(booked_by, "is_staff", False):
+        raise NotAllowed("Only staff can schedule appointments on a patient's behalf.")
+    if intake is not None:
+        # Decide on the intake's current state, not on what the caller loaded earlier.
+        intake = Intake.objects.select_related("current_decision").get(pk=intake.pk)
+    check_booking_allowed(patient=patient, intake=intake, service=service, online=online)
+    now = timezone.now()
+    # Serialize bookings for this practitioner: the next booking waits here, then re-reads.
+    practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+    if _has_active_booking(intake, service):
+        raise _already_booked(service)
+    _check_offered(
+        service=service, location=location, practitioner=practitioner, start=start, now=now
+    )
+    end = start + timedelta(minutes=service.duration_minutes)
+    try:
+        with transaction.atomic():
+            appointment = Appointment.objects.create(
+                patient=patient,
+                practitioner=practitioner,
+                location=location,
+                service=service,
+                intake=intake,
+                start=start,
+                end=end,
+                blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
+                booked_by=booked_by,
+            )
+    except IntegrityError as error:
+        if _has_active_booking(intake, service):
+            raise _already_booked(service) from error
+        raise SlotTaken() from error
+    AppointmentEvent.objects.create(
+        appointment=appointment, kind=AppointmentEvent.Kind.BOOKED, actor=booked_by
+    )
+    notifications.plan_for_appointment(
+        appointment=appointment, kind=NotificationKind.BOOKING_CONFIRMATION, due_at=now
+    )
+    notifications.plan_reminders(appointment=appointment)
+    # Saved row by row (not .update()) so the audit log records these changes to patient data.
+    if intake is not None and intake.status != Intake.Status.SCHEDULED:
+        intake.status = Intake.Status.SCHEDULED
+        intake.save(update_fields=["status", "updated_at"])
+    # The booking is the waitlist's confirmation: first to book gets the freed time.
+    for entry in WaitlistEntry.objects.filter(
+        patient=patient, service=service, fulfilled_at__isnull=True
+    ):
+        entry.fulfilled_at = now
+        entry.save(update_fields=["fulfilled_at"])
+    return appointment
+
+
+# --- Cancelling ----------------------------------------------------------------------------------
+def _check_actor(*, appointment, actor, by_patient: bool) -> None:
+    if by_patient:
+        if actor is None or appointment.patient.user_id != actor.pk:
+            raise NotAllowed("This appointment belongs to another account.")
+    elif not getattr(actor, "is_staff", False):
+        raise NotAllowed("Only staff can change appointments on a patient's behalf.")
+
+
+def _check_cutoff(*, appointment, now, by_patient: bool) -> None:
+    if by_patient and appointment.start - now < settings.BOOKING_CHANGE_CUTOFF:
+        hours = int(settings.BOOKING_CHANGE_CUTOFF.total_seconds() // 3600)
+        raise NotAllowed(
+            f"Appointments can be changed online until {hours} hours before they start. "
+            f"Please call {appointment.location.name} on {appointment.location.phone}."
+        )
+
+
+def _locked(appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "location", "service", "practitioner")
+        .get(pk=appointment.pk)
+    )
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool) -> Appointment:
+    """Cancel a booked appointment and offer the freed time to the waitlist.
+
+    Patients may cancel until BOOKING_CHANGE_CUTOFF (24 h) before the start; staff at any time.
+    Cancels pending reminders, plans a cancellation notice, writes a `cancelled` event.
+    Raises InvalidTransition (not booked any more) or NotAllowed (cutoff, someone else's).
+    """
+    appointment = _locked(appointment)
+    _check_actor(appointment=appointment, actor=actor, by_patient=by_patient)
+    appointment.check_transition(AppointmentStatus.CANCELLED)
+    now = timezone.now()
+    _check_cutoff(appointment=appointment, now=now, by_patient=by_patient)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.save(update_fields=["status", "updated_at"])
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        kind=AppointmentEvent.Kind.CANCELLED,
+        actor=actor,
+        note=(reason or "").strip()[:300],
+    )
+    # A confirmation or notice not yet sent would contradict the cancellation.
+    notifications.cancel_pending(
+        appointment=appointment,
+        kinds=(
+            NotificationKind.REMINDER,
+            NotificationKind.BOOKING_CONFIRMATION,
+            NotificationKind.RESCHEDULE,
+        ),
+    )
+    notifications.plan_for_appointment(
+        appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
+    )
+    offer_to_waitlist(appointment=appointment, now=now)
+    return appointment
+
+
+# --- Rescheduling --------------------------------------------------------------------------------
+def appointment_reschedule(
+    *, appointment, actor, start: datetime, practitioner=None, by_patient: bool
+) -> Appointment:
+    """Move a booked appointment to `start` (and optionally another practitioner).
+
+    The same row moves, so its public_id and history stay; a `rescheduled` event records the
+    previous start and practitioner. The new time is re-checked (ignoring the appointment's own
+    current time); patients may reschedule until BOOKING_CHANGE_CUTOFF before the current start.
+    Pending reminders are replaced and a reschedule notice is planned. Raises InvalidTransition,
+    NotAllowed, or SlotTaken with `.alternatives`.
+    """
+    start = _utc(start)
+    try:
+        return _reschedule(
+            appointment=appointment,
+            actor=actor,
+            start=start,
+            practitioner=practitioner,
+            by_patient=by_patient,
+        )
+    except SlotTaken as taken:
+        taken.alternatives = nearest_alternatives(
+            service=appointment.service,
+            location=appointment.location,
+            start=start,
+            exclude_appointment=appointment,
+        )
+        raise
+
+
+@transaction.atomic
+def _reschedule(*, appointment, actor, start, practitioner, by_patient):
+    appointment = _locked(appointment)
+    _check_actor(appointment=appointment, actor=actor, by_patient=by_patient)
+    if not appointment.is_active:
+        raise InvalidTransition(
+            f"An appointment that is {appointment.get_status_display().lower()} cannot be "
+            "rescheduled."
+        )
+    now = timezone.now()
+    _check_cutoff(appointment=appointment, now=now, by_patient=by_patient)
+    target = Practitioner.objects.select_for_update().get(
+        pk=(practitioner or appointment.practitioner).pk
+    )
+    service = appointment.service
+    _check_offered(
+        service=service,
+        location=appointment.location,
+        practitioner=target,
+        start=start,
+        now=now,
+        exclude=appointment,
+    )
+    previous_start, previous_practitioner = appointment.start, appointment.practitioner
+    appointment.practitioner = target
+    appointment.start = start
+    appointment.end = start + timedelta(minutes=service.duration_minutes)
+    appointment.blocked_until = appointment.end + timedelta(minutes=service.buffer_after_minutes)
+    try:
+        with transaction.atomic():
+            appointment.save(
+                update_fields=["practitioner", "start", "end", "blocked_until", "updated_at"]
+            )
+    except IntegrityError as error:
+        raise SlotTaken() from error
+    event = AppointmentEvent.objects.create(
+        appointment=appointment,
+        kind=AppointmentEvent.Kind.RESCHEDULED,
+        actor=actor,
+        previous_start=previous_start,
+        previous_practitioner=previous_practitioner,
+    )
+    notifications.cancel_pending(appointment=appointment)
+    reminders = notifications.plan_reminders(appointment=appointment)
+    # Moving back to an earlier time finds that time's reminders (same keys) cancelled: revive.
+    for reminder in reminders:
+        if reminder.status == NotificationStatus.CANCELLED:
+            reminder.status = NotificationStatus.PENDING
+            reminder.attempts = 0
+            reminder.save(update_fields=["status", "attempts"])
+    notifications.plan_for_appointment(
+        appointment=appointment,
+        kind=NotificationKind.RESCHEDULE,
+        due_at=now,
+        suffix=f"{start:%Y%m%dT%H%MZ}:{event.pk}",
+    )
+    return appointment
+
+
+# --- Closing (staff) -----------------------------------------------------------------------------
+CLOSING_STATUSES = {
+    AppointmentStatus.COMPLETED: AppointmentEvent.Kind.COMPLETED,
+    AppointmentStatus.NO_SHOW: AppointmentEvent.Kind.NO_SHOW,
+}
+
+
+@transaction.atomic
+def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
+    """Staff record that a started appointment was completed or that the patient did not come.
+
+    A no-show plans a follow-up inviting the patient to book again. Raises NotAllowed for
+    non-staff, another status (cancel with `appointment_cancel`) or an appointment that has not
+    started; InvalidTransition for an appointment that is not booked.
+    """
+    if not getattr(actor, "is_staff", False):
+        raise NotAllowed("Only staff can record whether an appointment took place.")
+    if status not in CLOSING_STATUSES:
+        raise NotAllowed("An appointment can be marked completed or did not attend here.")
+    appointment = _locked(appointment)
+    appointment.check_transition(status)
+    now = timezone.now()
+    if now < appointment.start:
+        raise NotAllowed("An appointment can be closed only once it has started.")
+    appointment.status = status
+    appointment.save(update_fields=["status", "updated_at"])
+    AppointmentEvent.objects.create(
+        appointment=appointment, kind=CLOSING_STATUSES[status], actor=actor
+    )
+    notifications.cancel_pending(appointment=appointment)
+    if status == AppointmentStatus.NO_SHOW:
+        notifications.plan_for_appointment(
+            appointment=appointment, kind=NotificationKind.NO_SHOW_FOLLOW_UP, due_at=now
+        )
+    return appointment

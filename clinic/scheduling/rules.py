@@ -1,0 +1,57 @@
+"""Who may book what (protocol section 7), shared by booking and the waitlist."""
+
+from clinic.errors import NotAllowed
+from triage.models import Intake, Pathway, Urgency
+
+# Protocol section 7: the only pathway a patient books online; the others are scheduled by staff.
+ONLINE_PATHWAYS = frozenset({Pathway.PHYSIO})
+
+
+def check_booking_allowed(*, patient, intake: Intake | None, service, online: bool) -> None:
+    """Raise NotAllowed (with a patient-readable message) unless this booking may be made.
+
+    Protocol section 7: physiotherapy is booked online; imaging and surgical consults only by
+    staff; self-care needs no appointment; an emergency is not booked at all until staff have
+    reviewed it and changed its urgency, and a case flagged for clinician review (R9-R11) is not
+    booked online. The intake must belong to the patient.
+    """
+    if intake is not None and intake.patient_id != patient.pk:
+        raise NotAllowed("This questionnaire belongs to another account.")
+    decision = intake.current_decision if intake is not None else None
+    if decision is not None and decision.urgency == Urgency.EMERGENCY:
+        if online:
+            raise NotAllowed(
+                "Your answers need urgent medical attention: please go to an emergency "
+                "department now. Appointments can be booked after our staff have reviewed "
+                "your case."
+            )
+        raise NotAllowed(
+            "This case is marked as an emergency. A clinician must review it and change its "
+            "urgency before an appointment is booked."
+        )
+    if not online:
+        return
+    if not service.bookable_online:
+        raise NotAllowed(
+            f"{service.name} is scheduled by our staff; we will contact you with a time."
+        )
+    if decision is None:
+        raise NotAllowed(
+            "Please answer the back-pain questions first, so we can offer the right appointment."
+        )
+    if decision.clinician_review:
+        raise NotAllowed(
+            "A clinician needs to look at your answers before anything is booked. We will "
+            "contact you within 1 working day."
+        )
+    if decision.pathway == Pathway.SELF_CARE:
+        raise NotAllowed(
+            "Your plan is self-care, so no appointment is needed. If things are not better in "
+            "two weeks, we will check in with you."
+        )
+    if decision.pathway not in ONLINE_PATHWAYS:
+        raise NotAllowed(
+            "Our staff will schedule this appointment for you and let you know the time."
+        )
+    if service.pathway != decision.pathway:
+        raise NotAllowed("This service does not match your care plan; please choose another.")
