@@ -5,6 +5,8 @@ everything; every triage clinician sees emergencies); anyone else gets a 404, ne
 guessed id does not confirm that a record exists. Each `access_*` records the read in AccessLog.
 """
 
+import uuid
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -76,7 +78,17 @@ def record_access(request, *, patient_id, object_type: str, object_id, via: str 
 
 
 def _session_intake_ids(request) -> list[str]:
-    return list(request.session.get(SESSION_INTAKES_KEY, [])) if hasattr(request, "session") else []
+    stored = request.session.get(SESSION_INTAKES_KEY, []) if hasattr(request, "session") else []
+    # Only well-formed UUIDs reach the query: a malformed entry must not turn a read into a 500.
+    return [str(value) for value in stored if _is_uuid(value)] if isinstance(stored, list) else []
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def access_intake(request, *, public_id, via: str = "") -> Intake:
