@@ -7,6 +7,7 @@ guessed id does not confirm that a record exists. Each `access_*` records the re
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -121,13 +122,13 @@ def access_decisions(request, *, intake: Intake, via: str = "") -> QuerySet[Tria
     return intake.decisions.select_related("decided_by")
 
 
-def access_appointment(request, *, public_id, via: str = "", for_update=False) -> Appointment:
-    queryset = scope_appointments(request.user).select_related(
-        "location", "practitioner", "service", "patient__user", "intake"
-    )
+APPOINTMENT_RELATED = ("location", "practitioner", "service", "patient__user", "intake")
+
+
+def _appointment_read(request, queryset, *, public_id, via: str) -> Appointment:
     try:
-        appointment = queryset.get(public_id=public_id)
-    except (Appointment.DoesNotExist, ValueError, TypeError):
+        appointment = queryset.select_related(*APPOINTMENT_RELATED).get(public_id=public_id)
+    except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such appointment.") from None
     record_access(
         request,
@@ -139,24 +140,18 @@ def access_appointment(request, *, public_id, via: str = "", for_update=False) -
     return appointment
 
 
+def access_appointment(request, *, public_id, via: str = "") -> Appointment:
+    return _appointment_read(
+        request, scope_appointments(request.user), public_id=public_id, via=via
+    )
+
+
 def access_appointment_by_link(request, *, public_id, via: str = "") -> Appointment:
     """The appointment a valid signed link names (the caller checked the signature): the link
     stands in for signing in, for this one appointment only."""
-    queryset = Appointment.objects.select_related(
-        "location", "practitioner", "service", "patient__user", "intake"
+    return _appointment_read(
+        request, Appointment.objects.all(), public_id=public_id, via=via or "signed manage link"
     )
-    try:
-        appointment = queryset.get(public_id=public_id)
-    except (Appointment.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such appointment.") from None
-    record_access(
-        request,
-        patient_id=appointment.patient_id,
-        object_type="appointment",
-        object_id=public_id,
-        via=via or "signed manage link",
-    )
-    return appointment
 
 
 def access_patient(request, *, public_id, via: str = "") -> Patient:
