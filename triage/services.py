@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from clinic import notifications
 from clinic.errors import NotAllowed
@@ -138,8 +137,10 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
 
 @transaction.atomic
 def intake_assign(*, intake: Intake, assignee) -> Intake:
-    Intake.objects.filter(pk=intake.pk).update(assigned_to=assignee, updated_at=timezone.now())
-    intake.refresh_from_db()
+    """Assign the intake to a staff member; saved through the model so auditlog records it."""
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    intake.assigned_to = assignee
+    intake.save(update_fields=["assigned_to", "updated_at"])
     return intake
 
 
