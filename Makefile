@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.lock
 	@$(PY) -c "import pytest" && touch $@
 
 run: $(VENV)/.installed-run
-	@mkdir -p var
+	@mkdir -p $${VAR_DIR:-var}
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-true} exec scripts/run.sh

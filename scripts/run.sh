@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PORT=${PORT:-8000}
-mkdir -p var/celery/queue var/celery/processed var/mail
+VAR_DIR=${VAR_DIR:-var}
+mkdir -p "$VAR_DIR/celery/queue" "$VAR_DIR/celery/processed" "$VAR_DIR/mail"
 
 pids=()
 stop() {
@@ -18,7 +19,7 @@ trap stop INT TERM EXIT
 
 "$VENV/bin/celery" -A clinic worker --loglevel=INFO --concurrency=2 --hostname="worker@%h" &
 pids+=($!)
-"$VENV/bin/celery" -A clinic beat --loglevel=INFO --schedule=var/celerybeat-schedule &
+"$VENV/bin/celery" -A clinic beat --loglevel=INFO --schedule="$VAR_DIR/celerybeat-schedule" &
 pids+=($!)
 "$VENV/bin/python" manage.py runserver "127.0.0.1:$PORT" --noreload &
 pids+=($!)
@@ -29,7 +30,7 @@ cat <<TXT
   Backstride is running on http://127.0.0.1:$PORT/
   Staff admin:   http://127.0.0.1:$PORT/admin/
   Health:        http://127.0.0.1:$PORT/healthz
-  Mail sent:     var/mail/   (text messages: var/sms/)
+  Mail sent:     $VAR_DIR/mail/   (text messages: $VAR_DIR/sms/)
 
 $("$VENV/bin/python" manage.py seed_demo --logins-only)
 
