@@ -29,7 +29,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the staff site that asks for an authenticator code.
+    "clinic.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and views: a flood is answered cheaply.
+    "clinic.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,6 +182,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
+# The staff admin posts `username`, allauth's sign-in `login`: both count for one person.
+AXES_USERNAME_CALLABLE = "clinic.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# allauth's own per-address limit stays; its per-account one is looser than axes's lock-out so
+# a locked-out person keeps seeing axes's page (username and address, 30 minutes).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,20/30m/key"}
+# Staff sign in to the admin with a password and a TOTP code (clinic.admin_site).
+OTP_TOTP_ISSUER = "Backstride"
+
+# OWASP ASVS 11.1.4: requests per client address and window, (count, seconds), enforced by
+# clinic.middleware.RateLimitMiddleware on Django's cache; it lets requests through if the
+# cache is down. The JSON API has its own per-caller limits (API_RATE_LIMIT_*).
+RATE_LIMIT_ENABLED = True
+RATE_LIMITS = {
+    "sign-in": (30, 600),  # POSTs to the staff and patient sign-in, sign-up, password reset
+    "intake": (120, 600),  # POSTs to the intake wizard: about 17 complete intakes
+}
 
 # HIPAA automatic logoff: idle sessions end after 24 h for patients; staff are cut to 30 minutes
 # by clinic.middleware.StaffIdleTimeoutMiddleware.

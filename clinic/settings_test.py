@@ -29,3 +29,7 @@ SMS_BACKEND = "clinic.sms.LocmemSMSBackend"
 if os.environ.get("TEST_EMAIL_DIR"):
     EMAIL_BACKEND = "tests.support.mail.SlowFileEmailBackend"
     EMAIL_FILE_PATH = os.environ["TEST_EMAIL_DIR"]
+
+# The suite sends hundreds of requests from one address; tests/clinic/test_rate_limits.py turns
+# the per-address limits back on to test them.
+RATE_LIMIT_ENABLED = False

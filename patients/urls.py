@@ -33,3 +33,18 @@ urlpatterns = [
         name="appointment_manage_link",
     ),
 ]
+
+# Privacy: download my data, delete my account (patients/views_privacy.py).
+from patients import views_privacy  # noqa: E402
+
+urlpatterns += [
+    path("me/privacy/", views_privacy.privacy_home, name="privacy"),
+    path("me/privacy/my-data.json", views_privacy.data_export_json, name="privacy_export_json"),
+    path("me/privacy/my-data/", views_privacy.data_export_page, name="privacy_export"),
+    path("me/privacy/delete/", views_privacy.deletion_request, name="privacy_delete"),
+    path(
+        "me/privacy/delete/withdraw/",
+        views_privacy.deletion_withdraw,
+        name="privacy_delete_withdraw",
+    ),
+]

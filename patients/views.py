@@ -168,8 +168,9 @@ def appointment_manage_link(request, token):
 @login_required
 def profile(request):
     patient = selectors.patient_for_user(request.user)
-    form = ProfileForm(request.POST or None, instance=patient)
-    if request.method == "POST" and form.is_valid():
+    # Bound on every POST, even an empty one, so missing fields are named rather than ignored.
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=patient)
+    if form.is_bound and form.is_valid():
         services.patient_update_profile(patient=patient, data=form.cleaned_data)
         messages.success(request, "Your details are saved.")
         return redirect("patients:dashboard")

@@ -136,3 +136,28 @@ def make_intake(*, location=None, patient=None, **answer_overrides) -> Intake:
         preferred_location=location or LocationFactory(),
         patient=patient,
     )
+
+
+def make_staff(*, roles=(), locations=(), **fields) -> User:
+    """A staff member with the given role names (clinic.roles) and locations."""
+    from django.contrib.auth.models import Group
+
+    user = StaffFactory(locations=list(locations), **fields)
+    if roles:
+        user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+def admin_login(client, user) -> None:
+    """Sign `user` in to the admin as if with password and authenticator code (both factors).
+
+    The staff admin site is django-otp's: a session needs a verified device as well as a login.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

@@ -1,0 +1,250 @@
+"""The staff admin site: a password and a code from an authenticator app (TOTP), every time.
+
+`StaffAdminSite` is django-otp's OTPAdminSite (nobody without a verified device gets in) with:
+
+- one login form asking email, password and the 6-digit code at once; the staff member's
+  authenticator app is picked for them (django-otp would otherwise ask them to choose a device);
+- first-login enrollment: a staff member with no confirmed device who gives the right password
+  is not signed in; they are sent to a page with a QR code and the secret as text, and are
+  signed in (with both factors) only once they type a code from the new app. The half-done
+  state lives in the session for ENROLLMENT_WINDOW and is tied to that user.
+
+OWASP ASVS 2.7/2.8 (out-of-band and one-time verifiers), HIPAA 164.312(d) (person or entity
+authentication). It becomes `admin.site` through clinic.apps.StaffAdminConfig.
+"""
+
+import base64
+import time
+from base64 import b32encode
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import devices_for_user, user_has_device
+from django_otp import login as otp_login
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+ENROLLMENT_SESSION_KEY = "staff_2fa_enrollment"
+ENROLLMENT_WINDOW = 10 * 60  # seconds from the password step to typing the first code
+DEVICE_NAME = "Authenticator app"
+DEFAULT_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _code_field(label: str, *, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+    )
+
+
+class StaffAuthenticationForm(OTPAdminAuthenticationForm):
+    """Email, password and the authenticator code in one form.
+
+    After a right password, a staff member without a confirmed device gets the error code
+    `enrollment_required` and `enrollment_user` is set: the site then starts enrollment.
+    """
+
+    otp_token = _code_field("Code from your authenticator app", required=False)
+
+    def clean(self):
+        self.enrollment_user = None
+        # The password step (and the is_staff check) of AdminAuthenticationForm.
+        self.cleaned_data = AdminAuthenticationForm.clean(self)
+        user = self.get_user()
+        if user is not None and not user_has_device(user, confirmed=True):
+            self.enrollment_user = user
+            raise ValidationError(
+                "Set up your authenticator app to finish signing in.",
+                code="enrollment_required",
+            )
+        self.clean_otp(user)
+        return self.cleaned_data
+
+    def _chosen_device(self, user):
+        # Staff have one authenticator app: use it instead of asking them to pick a device.
+        # Only the signed-in user's own confirmed devices are candidates.
+        device = super()._chosen_device(user)
+        if device is None:
+            device = next(devices_for_user(user, confirmed=True, for_verify=True), None)
+        return device
+
+    def _update_form(self, user):
+        # django-otp would echo the password back into the page for the next try; we do not
+        # put a password in HTML, and there is no device list to fill.
+        return None
+
+
+class EnrollmentForm(forms.Form):
+    code = _code_field("6-digit code from the app", required=True)
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise ValidationError("Enter the 6 digits the app shows, without letters.")
+        return code
+
+
+class StaffAdminSite(OTPAdminSite):
+    login_form = StaffAuthenticationForm
+    login_template = "admin/staff_login.html"
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        user = getattr(context.get("form"), "enrollment_user", None)
+        if request.method == "POST" and user is not None:
+            return enrollment_start(request, user=user, next_url=request.POST.get("next", ""))
+        return response
+
+    def get_urls(self):
+        from clinic import admin_privacy
+
+        return [
+            path("two-factor/set-up/", self.enroll_view, name="two_factor_enroll"),
+            path(
+                "privacy/deletion-requests/",
+                self.admin_view(admin_privacy.deletion_requests_view),
+                name="deletion_requests",
+            ),
+            path(
+                "privacy/deletion-requests/<uuid:public_id>/",
+                self.admin_view(admin_privacy.deletion_confirm_view),
+                name="deletion_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_app_list(self, request, app_label=None):
+        from clinic import admin_privacy
+
+        app_list = super().get_app_list(request, app_label)
+        if app_label in (None, "patients"):
+            admin_privacy.add_to_app_list(request, app_list)
+        return app_list
+
+    def enroll_view(self, request):
+        return enroll(request, site=self)
+
+
+# --- First-login enrollment ---------------------------------------------------------------------
+
+
+def enrollment_start(request, *, user, next_url: str = ""):
+    """The password was right and there is no device yet: remember who, for a short while, in
+    a fresh session, with a fresh secret. Nobody is signed in until a code from it is typed."""
+    request.session.cycle_key()  # no session fixation across the password step
+    with transaction.atomic():
+        # A secret shown to an earlier, unfinished attempt is never accepted.
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    request.session[ENROLLMENT_SESSION_KEY] = {
+        "user_id": user.pk,
+        "device_id": device.pk,
+        "backend": getattr(user, "backend", DEFAULT_BACKEND),
+        "started": time.time(),
+        "next": next_url
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else "",
+    }
+    return redirect("admin:two_factor_enroll")
+
+
+def _pending(request):
+    """(user, device, state) of the enrollment this session started, or None when there is
+    none, it is older than ENROLLMENT_WINDOW, or the account changed meanwhile."""
+    state = request.session.get(ENROLLMENT_SESSION_KEY)
+    if not isinstance(state, dict):
+        return None
+    started = state.get("started")
+    fresh = isinstance(started, int | float) and 0 <= time.time() - started <= ENROLLMENT_WINDOW
+    user = (
+        get_user_model()
+        .objects.filter(pk=state.get("user_id"), is_active=True, is_staff=True)
+        .first()
+        if fresh
+        else None
+    )
+    device = (
+        TOTPDevice.objects.filter(pk=state.get("device_id"), user=user, confirmed=False).first()
+        if user is not None and not user_has_device(user, confirmed=True)
+        else None
+    )
+    if device is None:
+        request.session.pop(ENROLLMENT_SESSION_KEY, None)
+        return None
+    return user, device, state
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def enroll(request, *, site):
+    pending = _pending(request)
+    if pending is None:
+        return redirect("admin:login")
+    user, device, state = pending
+    form = EnrollmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        confirmed = _confirm(device, form.cleaned_data["code"])
+        if confirmed is not None:
+            request.session.pop(ENROLLMENT_SESSION_KEY, None)
+            auth_login(request, user, backend=state.get("backend") or DEFAULT_BACKEND)
+            otp_login(request, confirmed)
+            return redirect(state.get("next") or reverse("admin:index", current_app=site.name))
+        form.add_error(
+            "code",
+            "That code did not match. Check that the time on your phone is right and type "
+            "the code the app shows now.",
+        )
+    context = {
+        **site.each_context(request),
+        "title": "Set up two-step sign-in",
+        "form": form,
+        "staff_email": user.email,
+        "qr_code": _qr_data_uri(device.config_url),
+        "secret": " ".join(_chunks(b32encode(device.bin_key).decode(), 4)),
+    }
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "admin/two_factor_enroll.html", context, status=status)
+
+
+@transaction.atomic
+def _confirm(device: TOTPDevice, code: str) -> TOTPDevice | None:
+    # verify_token throttles repeated failures (django-otp's ThrottlingMixin) and refuses a code
+    # already used, so a shoulder-surfed code cannot be replayed.
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if not device.verify_token(code):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device
+
+
+def _qr_data_uri(text: str) -> str:
+    """The QR code as an SVG data: URI: no extra request and no script (CSP allows data:)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]

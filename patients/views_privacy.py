@@ -1,0 +1,78 @@
+"""The patient's privacy pages: download my data (JSON or a readable page), delete my account.
+
+There is no id in these URLs: a patient only ever reaches their own record.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from clinic.errors import NotAllowed
+from patients import privacy, selectors
+from patients.forms_privacy import DeletionRequestForm
+
+
+@login_required
+def privacy_home(request):
+    patient = selectors.patient_for_user(request.user)
+    context = {"patient": patient, "form": DeletionRequestForm()}
+    return render(request, "patients/privacy.html", context)
+
+
+@never_cache
+@login_required
+def data_export_json(request):
+    patient = selectors.patient_for_user(request.user)
+    data = privacy.access_data_export(request, patient=patient)
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
+    filename = f"backstride-my-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@login_required
+def data_export_page(request):
+    patient = selectors.patient_for_user(request.user)
+    data = privacy.access_data_export(request, patient=patient)
+    for intake in data["intakes"]:
+        intake["answers_in_words"] = privacy.readable_answers(intake["answers"])
+    return render(request, "patients/privacy_export.html", {"data": data})
+
+
+@login_required
+def deletion_request(request):
+    patient = selectors.patient_for_user(request.user)
+    form = DeletionRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not form.is_valid():
+            context = {"patient": patient, "form": form}
+            return render(request, "patients/privacy.html", context, status=400)
+        try:
+            privacy.account_deletion_request(patient=patient)
+        except NotAllowed as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                "We have your request. A member of our team will delete your account; until "
+                "then you can withdraw the request on this page.",
+            )
+    return redirect("patients:privacy")
+
+
+@login_required
+@require_POST
+def deletion_withdraw(request):
+    patient = selectors.patient_for_user(request.user)
+    try:
+        privacy.account_deletion_withdraw(patient=patient)
+    except NotAllowed as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "Your request to delete your account is withdrawn.")
+    return redirect("patients:privacy")
