@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import views
+from clinic.admin import admin_dashboard
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("admin/dashboard/", admin_dashboard, name="admin_dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("intake/", include("triage.urls")),

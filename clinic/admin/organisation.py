@@ -1,0 +1,148 @@
+"""Locations, services, practitioners, working hours and time off.
+
+Superusers edit locations and services; location managers edit practitioners' working hours and
+time off at their own locations only (rows elsewhere are neither listed nor touched).
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from clinic.admin_scope import (
+    LocationScopedAdmin,
+    StaffLocationFilter,
+    practitioners_in_scope,
+    staff_location_ids,
+    staff_locations,
+)
+from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
+
+
+class SuperuserEditsAdmin:
+    """Mixin: staff with the view permission may look; only superusers add, change or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Location)
+class LocationAdmin(SuperuserEditsAdmin, LocationScopedAdmin, admin.ModelAdmin):
+    scope_location_field = "id"
+    list_display = ("name", "address", "phone", "time_zone", "on_call_email")
+    search_fields = ("name", "address")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Service)
+class ServiceAdmin(SuperuserEditsAdmin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "pathway",
+        "discipline",
+        "duration_minutes",
+        "buffer_after_minutes",
+        "bookable_online",
+    )
+    list_filter = ("pathway", "discipline", "bookable_online")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class PractitionerChoiceMixin:
+    """Practitioner and location pickers offer only what the staff member's locations hold."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "location":
+            kwargs["queryset"] = staff_locations(request)
+        elif db_field.name == "practitioner":
+            kwargs["queryset"] = practitioners_in_scope(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class WorkingHoursForm(forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ("practitioner", "location", "weekday", "start_time", "end_time")
+
+    def clean(self):
+        cleaned = super().clean()
+        # The inline has no practitioner field: the parent practitioner is the instance's.
+        practitioner = cleaned.get("practitioner") or getattr(self.instance, "practitioner", None)
+        location = cleaned.get("location")
+        if practitioner and location and not practitioner.locations.filter(pk=location.pk).exists():
+            raise ValidationError(f"{practitioner} does not work at {location}.")
+        return cleaned
+
+
+class WorkingHoursInline(PractitionerChoiceMixin, admin.TabularInline):
+    model = WorkingHours
+    form = WorkingHoursForm
+    extra = 0
+
+    def get_queryset(self, request):
+        # A manager sees and edits the hours at their own locations; other rows are untouched.
+        queryset = super().get_queryset(request).select_related("location")
+        ids = staff_location_ids(request)
+        return queryset if ids is None else queryset.filter(location__in=ids)
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    scope_location_field = "locations"
+    scope_distinct = True
+    list_display = ("display_name", "discipline", "location_names", "is_active")
+    list_filter = ("discipline", "is_active", "locations")
+    search_fields = ("display_name",)
+    filter_horizontal = ("locations",)
+    inlines = (WorkingHoursInline, TimeOffInline)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("locations")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Locations and identity are the superuser's: a manager editing them could move a
+        # practitioner out of (or into) other managers' locations.
+        if request.user.is_superuser:
+            return ()
+        return ("user", "display_name", "discipline", "locations")
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description="locations")
+    def location_names(self, practitioner):
+        return ", ".join(location.name for location in practitioner.locations.all())
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmin):
+    scope_location_field = "location"
+    form = WorkingHoursForm
+    list_display = ("practitioner", "location", "weekday", "start_time", "end_time")
+    list_filter = (StaffLocationFilter, "weekday")
+    list_select_related = ("practitioner", "location")
+    search_fields = ("practitioner__display_name",)
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmin):
+    scope_location_field = "practitioner__locations"
+    scope_distinct = True
+    list_display = ("practitioner", "start", "end", "reason")
+    list_select_related = ("practitioner",)
+    search_fields = ("practitioner__display_name", "reason")
+    date_hierarchy = "start"

@@ -1,0 +1,82 @@
+"""The notification log: read-only, scoped, with a resend action for schedulers."""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+
+from clinic import notifications, roles
+from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin
+from clinic.models import Notification, NotificationStatus
+from patients.selectors import scope_appointments, scope_intakes
+
+RESENDABLE = (NotificationStatus.SENT, NotificationStatus.FAILED)
+
+
+@admin.register(Notification)
+class NotificationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    list_display = ("due_at", "kind", "channel", "recipient", "status", "attempts", "sent_at")
+    list_filter = ("status", "kind", "channel")
+    search_fields = ("recipient", "=key")
+    ordering = ("-due_at",)
+    sortable_by = ("due_at",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = ("resend",)
+    fields = (
+        "kind",
+        "channel",
+        "recipient",
+        "key",
+        "subject",
+        "template",
+        "context",
+        "appointment",
+        "intake",
+        "due_at",
+        "status",
+        "attempts",
+        "last_error",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def scoped_queryset(self, request):
+        if request.user.is_superuser:
+            return Notification.objects.all()
+        # Messages about a patient the staff member may see; account emails are superusers'.
+        return Notification.objects.filter(
+            Q(appointment__in=scope_appointments(request.user).values("pk"))
+            | Q(intake__in=scope_intakes(request.user).values("pk"))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return self.has_view_permission(request) and roles.has_role(request.user, roles.SCHEDULER)
+
+    @admin.action(description="Resend", permissions=["resend"])
+    def resend(self, request, queryset):
+        resent = skipped = 0
+        for notification in queryset:
+            if notification.status not in RESENDABLE:
+                skipped += 1
+                continue
+            notifications.resend(notification=notification)
+            resent += 1
+        self.message_user(
+            request, f"{resent} message(s) will be sent again within a minute.", messages.SUCCESS
+        )
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} message(s) skipped: only sent or failed messages can be resent.",
+                messages.WARNING,
+            )

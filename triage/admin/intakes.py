@@ -1,0 +1,427 @@
+"""The staff triage queue: intakes by urgency, longest waiting first, scoped to the staff member.
+
+Emergency first, then urgent, soon, routine; within each, the oldest intake first (the
+`intake_queue_order` index). Waiting time is measured against the staff target of protocol
+section 6 (see `triage.admin.filters`). Writes go through `triage.services` and
+`clinic.scheduling`; decisions are append-only, so an override adds one.
+"""
+
+import uuid
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from clinic import roles
+from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, staff_location_ids
+from clinic.models import User
+from patients.selectors import record_access, scope_intakes
+from triage import engine, services
+from triage.admin import decisions, schedule
+from triage.admin.decisions import TriageDecisionInline, red_flag_badges
+from triage.admin.filters import (
+    AssignedFilter,
+    OverdueFilter,
+    PreferredLocationFilter,
+    RedFlagFilter,
+    UrgencyFilter,
+    format_duration,
+    is_still_waiting,
+    urgency_of,
+)
+from triage.admin.forms import CloseForm
+from triage.models import Intake, Urgency
+
+
+def assignable_staff(request):
+    """Who an intake may be assigned to: active staff at the requester's locations, and every
+    triage clinician (they handle emergencies from any location)."""
+    users = User.objects.filter(is_staff=True, is_active=True)
+    ids = staff_location_ids(request)
+    if ids is not None:
+        users = users.filter(Q(locations__in=ids) | Q(groups__name=roles.TRIAGE_CLINICIAN))
+    return users.distinct().order_by("first_name", "last_name", "email")
+
+
+# --- The queue ------------------------------------------------------------------------------------
+
+
+@admin.register(Intake)
+class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    list_display = (
+        "patient_name",
+        "age",
+        "pathway",
+        "urgency",
+        "red_flags",
+        "clinician_review",
+        "waiting",
+        "preferred_location",
+        "status",
+        "assigned_to",
+    )
+    list_display_links = ("patient_name",)
+    list_select_related = ("current_decision", "preferred_location", "assigned_to")
+    list_filter = (
+        UrgencyFilter,
+        ("current_decision__pathway", admin.ChoicesFieldListFilter),
+        "status",
+        PreferredLocationFilter,
+        RedFlagFilter,
+        OverdueFilter,
+        AssignedFilter,
+    )
+    # Sorting by anything else than the indexed columns would sort the whole table.
+    sortable_by = ("urgency", "waiting")
+    ordering = ("urgency_rank", "created_at")
+    search_fields = ("first_name", "last_name", "email")
+    search_help_text = "Name, email, or the intake's full reference (public id)."
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    actions = ("assign_to_me", "mark_contacted", "close_with_outcome")
+    change_form_template = "admin/triage/intake/change_form.html"
+
+    fieldsets = (
+        ("Handling", {"fields": ("status", "assigned_to", "outcome")}),
+        (
+            "Triage",
+            {"fields": ("decision_summary", "red_flags", "safety_net", "waiting", "created_at")},
+        ),
+        (
+            "Contact",
+            {"fields": ("first_name", "last_name", "email", "phone", "patient_link")},
+        ),
+        ("Preferred location", {"fields": ("preferred_location",)}),
+        (
+            "Runner context",
+            {
+                "fields": (
+                    "weekly_distance_km",
+                    "years_running",
+                    "usual_surface",
+                    "shoe_age_months",
+                    "recent_race",
+                )
+            },
+        ),
+        ("Answers as submitted", {"fields": ("answers_table",)}),
+    )
+    readonly_fields = (
+        "decision_summary",
+        "red_flags",
+        "safety_net",
+        "waiting",
+        "created_at",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "patient_link",
+        "preferred_location",
+        "weekly_distance_km",
+        "years_running",
+        "usual_surface",
+        "shoe_age_months",
+        "recent_race",
+        "answers_table",
+    )
+    inlines = (TriageDecisionInline,)
+
+    # --- scope and permissions
+
+    def scoped_queryset(self, request):
+        # The selector decides who sees what: locations, plus every emergency for clinicians.
+        return scope_intakes(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        intake = super().get_object(request, object_id, from_field)
+        if intake is not None:
+            record_access(
+                request,
+                patient_id=intake.patient_id,
+                object_type="intake",
+                object_id=intake.public_id,
+            )
+        return intake
+
+    def has_add_permission(self, request):
+        return False  # intakes come from patients, through the protocol
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept for the clinical record
+
+    def has_override_permission(self, request, obj=None):
+        return request.user.has_perm("triage.add_triagedecision") and self.has_change_permission(
+            request, obj
+        )
+
+    def has_schedule_permission(self, request, obj=None):
+        return request.user.has_perm("clinic.add_appointment") and self.has_change_permission(
+            request, obj
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = assignable_staff(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        field = form.base_fields.get("assigned_to")
+        if field is not None and hasattr(field.widget, "can_add_related"):
+            # Pick a colleague; staff accounts are managed elsewhere (superusers only).
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_delete_related = field.widget.can_view_related = False
+        return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_override_permission": request.user.has_perm("triage.add_triagedecision"),
+            "has_schedule_permission": request.user.has_perm("clinic.add_appointment"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        if self.has_override_permission(request):
+            display = (*display, "override_link")
+        if self.has_schedule_permission(request):
+            display = (*display, "schedule_link")
+        return display
+
+    def get_search_results(self, request, queryset, search_term):
+        # A full reference finds exactly one intake (by its unique index); anything else is a
+        # name or email. UUIDs are stored differently per database, so parse rather than cast.
+        try:
+            public_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(public_id=public_id), False
+
+    # --- columns
+
+    @admin.display(description="patient", ordering="last_name")
+    def patient_name(self, intake):
+        return f"{intake.first_name} {intake.last_name}"
+
+    @admin.display(description="age")
+    def age(self, intake):
+        return intake.age
+
+    @admin.display(description="pathway")
+    def pathway(self, intake):
+        decision = intake.current_decision
+        return decision.get_pathway_display() if decision else "—"
+
+    @admin.display(description="urgency", ordering="urgency_rank")
+    def urgency(self, intake):
+        urgency = urgency_of(intake)
+        return format_html(
+            '<span class="bs-urgency bs-urgency-{}">{}</span>', urgency, Urgency(urgency).label
+        )
+
+    @admin.display(description="red flags")
+    def red_flags(self, intake):
+        decision = intake.current_decision
+        return red_flag_badges(decision.red_flags if decision else [])
+
+    @admin.display(description="safety-net flags")
+    def safety_net(self, intake):
+        decision = intake.current_decision
+        if not decision or not decision.safety_net:
+            return "—"
+        return ", ".join(engine.SAFETY_NET_LABELS.get(c, c) for c in decision.safety_net)
+
+    @admin.display(description="review needed", boolean=True)
+    def clinician_review(self, intake):
+        decision = intake.current_decision
+        return bool(decision and decision.clinician_review)
+
+    @admin.display(description="waiting", ordering="created_at")
+    def waiting(self, intake):
+        target = engine.STAFF_TARGET[urgency_of(intake)]
+        if not is_still_waiting(intake):
+            return format_html(
+                '<span class="bs-waiting-stopped">{}</span>', intake.get_status_display()
+            )
+        waited = timezone.now() - intake.created_at
+        if waited > target:
+            return format_html(
+                '<span class="bs-overdue"><strong>overdue</strong> {}</span>'
+                '<br><small class="bs-target">target {}</small>',
+                format_duration(waited),
+                format_duration(target),
+            )
+        return format_html(
+            '<span class="bs-waiting">{}</span><br><small class="bs-target">target {}</small>',
+            format_duration(waited),
+            format_duration(target),
+        )
+
+    @admin.display(description="override")
+    def override_link(self, intake):
+        url = reverse("admin:triage_intake_override", args=[intake.pk])
+        return format_html('<a href="{}">Override</a>', url)
+
+    @admin.display(description="schedule")
+    def schedule_link(self, intake):
+        if not schedule.can_be_scheduled(intake):
+            return "—"
+        url = reverse("admin:triage_intake_schedule", args=[intake.pk])
+        return format_html('<a href="{}">Schedule</a>', url)
+
+    # --- change page fields
+
+    @admin.display(description="current decision")
+    def decision_summary(self, intake):
+        decision = intake.current_decision
+        if decision is None:
+            return "—"
+        who = "protocol engine" if decision.decided_by_engine else str(decision.decided_by)
+        return format_html(
+            "{} / {} — rule {}, by {}; STarT Back {} risk (total {}, psychosocial {})",
+            decision.get_pathway_display(),
+            decision.get_urgency_display(),
+            decision.rule,
+            who,
+            decision.sbst_risk,
+            decision.sbst_total,
+            decision.sbst_psychosocial,
+        )
+
+    @admin.display(description="patient account")
+    def patient_link(self, intake):
+        if intake.patient_id is None:
+            return "Not linked to an account"
+        url = reverse("admin:patients_patient_change", args=[intake.patient_id])
+        return format_html('<a href="{}">Open the patient record</a>', url)
+
+    @admin.display(description="answers")
+    def answers_table(self, intake):
+        rows = []
+        for name, field in engine.FIELDS.items():
+            value = intake.answers.get(name)
+            if field.kind == "bool":
+                shown = "Yes" if value else "No"
+            elif field.kind == "choice":
+                shown = dict(field.choice_pairs).get(value, value)
+            else:
+                shown = value
+            rows.append((field.label, shown))
+        body = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows)
+        return format_html(
+            '<table class="bs-answers"><caption>As the patient answered, protocol {}</caption>'
+            '<thead><tr><th scope="col">Question</th><th scope="col">Answer</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            intake.current_decision.protocol_version if intake.current_decision else "",
+            body,
+        )
+
+    # --- saving: staff change the handling fields only, through the services
+
+    def save_model(self, request, obj, form, change):
+        if "assigned_to" in form.changed_data:
+            services.intake_assign(intake=obj, assignee=form.cleaned_data["assigned_to"])
+        if {"status", "outcome"} & set(form.changed_data):
+            services.intake_set_status(
+                intake=obj,
+                actor=request.user,
+                status=form.cleaned_data["status"],
+                outcome=form.cleaned_data["outcome"],
+            )
+
+    # --- actions
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        count = 0
+        for intake in queryset:
+            services.intake_assign(intake=intake, assignee=request.user)
+            count += 1
+        self.message_user(request, f"{count} intake(s) assigned to you.", messages.SUCCESS)
+
+    @admin.action(description="Mark contacted", permissions=["change"])
+    def mark_contacted(self, request, queryset):
+        contacted = skipped = 0
+        for intake in queryset:
+            if intake.status != Intake.Status.NEW:
+                skipped += 1
+                continue
+            services.intake_set_status(
+                intake=intake, actor=request.user, status=Intake.Status.CONTACTED
+            )
+            contacted += 1
+        self.message_user(request, f"{contacted} intake(s) marked contacted.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} intake(s) left as they were: only new intakes can be marked contacted.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Close with an outcome…", permissions=["change"])
+    def close_with_outcome(self, request, queryset):
+        form = CloseForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            count = 0
+            for intake in queryset.exclude(status=Intake.Status.CLOSED):
+                services.intake_set_status(
+                    intake=intake,
+                    actor=request.user,
+                    status=Intake.Status.CLOSED,
+                    outcome=form.cleaned_data["outcome"],
+                )
+                count += 1
+            self.message_user(request, f"{count} intake(s) closed.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Close intakes with an outcome",
+            "opts": self.opts,
+            "form": form,
+            "intakes": queryset.select_related("current_decision"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/triage/intake/close_outcome.html", context)
+
+    # --- the override and schedule pages
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<path:object_id>/override/",
+                self.admin_site.admin_view(self.override_view),
+                name="triage_intake_override",
+            ),
+            path(
+                "<path:object_id>/schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="triage_intake_schedule",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def override_view(self, request, object_id):
+        """Record a clinician's decision (see `triage.admin.decisions`)."""
+        intake = self.get_object(request, unquote(object_id))
+        if intake is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_override_permission(request, intake):
+            raise PermissionDenied
+        return decisions.override_page(self, request, intake)
+
+    def schedule_view(self, request, object_id):
+        """Book an appointment for this intake (see `triage.admin.schedule`)."""
+        intake = self.get_object(request, unquote(object_id))
+        if intake is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_schedule_permission(request, intake):
+            raise PermissionDenied
+        return schedule.schedule_page(self, request, intake)

@@ -1,0 +1,184 @@
+"""Scheduling from the triage queue (protocol section 7: staff schedule imaging and surgical
+consults, and may book physiotherapy on a patient's behalf).
+
+The page lists free times from `clinic.scheduling.available_slots` at the staff member's
+locations, marks those after the section 6 target, and books the chosen one with
+`appointment_book(online=False)`, which re-checks the time under a lock, marks the intake
+scheduled and plans the confirmation. A time taken meanwhile shows the nearest alternatives.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import scheduling
+from clinic.admin_scope import staff_locations
+from clinic.models import AppointmentStatus, Service
+from triage.admin.forms import ScheduleBookForm, ScheduleSearchForm, slot_key
+from triage.models import Intake, Pathway
+
+TEMPLATE = "admin/triage/intake/schedule.html"
+SCHEDULABLE_STATUSES = (Intake.Status.NEW, Intake.Status.CONTACTED)
+
+
+def services_for(decision):
+    if decision is None:
+        return Service.objects.none()
+    return Service.objects.filter(pathway=decision.pathway).order_by("name")
+
+
+def can_be_scheduled(intake: Intake) -> bool:
+    """Cheap check for the queue's link (no queries): the page itself says why not, if not."""
+    decision = intake.current_decision
+    return (
+        intake.status in SCHEDULABLE_STATUSES
+        and decision is not None
+        and decision.pathway != Pathway.SELF_CARE
+        and not decision.emergency_advice
+    )
+
+
+def blocker(intake: Intake, services) -> str | None:
+    """Why this intake cannot be scheduled now, in words for staff; None when it can."""
+    decision = intake.current_decision
+    if decision is None:
+        return "This intake has no triage decision."
+    if intake.status == Intake.Status.CLOSED:
+        return "This intake is closed."
+    if decision.pathway == Pathway.SELF_CARE:
+        return "The plan is self-care: no appointment is needed (protocol section 7)."
+    if intake.patient_id is None:
+        return (
+            "This intake is not linked to a patient account yet. Ask the patient to sign in or "
+            f"create an account with {intake.email}; the intake is then attached to it."
+        )
+    booked = intake.appointments.filter(status=AppointmentStatus.BOOKED).first()
+    if booked is not None:
+        return f"Already booked: {booked}. Reschedule or cancel that appointment instead."
+    service = services.first()
+    if service is None:
+        return f"No service is set up for the {decision.get_pathway_display()} pathway."
+    try:
+        scheduling.check_booking_allowed(
+            patient=intake.patient, intake=intake, service=service, online=False
+        )
+    except scheduling.NotAllowed as refused:
+        return str(refused)
+    return None
+
+
+def schedule_page(model_admin, request, intake: Intake):
+    decision = intake.current_decision
+    services = services_for(decision)
+    locations = staff_locations(request)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": f"Schedule an appointment for {intake.first_name} {intake.last_name}",
+        "intake": intake,
+        "decision": decision,
+        "window_end": scheduling.target_window_end(decision=decision) if decision else None,
+        "blocker": blocker(intake, services),
+    }
+    if context["blocker"]:
+        return TemplateResponse(
+            request, TEMPLATE, context, status=409 if request.method == "POST" else 200
+        )
+
+    status, alternatives = 200, []
+    if request.method == "POST":
+        form = ScheduleBookForm(request.POST, services=services, locations=locations)
+        if form.is_valid():
+            practitioner, start = form.cleaned_data["slot"]
+            try:
+                appointment = scheduling.appointment_book(
+                    patient=intake.patient,
+                    service=form.cleaned_data["service"],
+                    location=form.cleaned_data["location"],
+                    practitioner=practitioner,
+                    start=start,
+                    intake=intake,
+                    booked_by=request.user,
+                    online=False,
+                )
+            except scheduling.SlotTaken as taken:
+                messages.error(request, f"{taken} The nearest free times are listed first.")
+                status, alternatives = 409, taken.alternatives
+            except scheduling.NotAllowed as refused:
+                messages.error(request, str(refused))
+                status = 400
+            else:
+                messages.success(request, f"Booked: {appointment}. The patient is notified.")
+                change_url = reverse("admin:triage_intake_change", args=[intake.pk])
+                return HttpResponseRedirect(change_url)
+        else:
+            errors = "; ".join(e for errs in form.errors.values() for e in errs)
+            messages.error(request, f"Nothing was booked: {errors}")
+            status = 400
+
+    search = ScheduleSearchForm(
+        request.GET if "service" in request.GET else _default_search(intake, services, locations),
+        services=services,
+        locations=locations,
+    )
+    context["search"] = search
+    if search.is_valid():
+        location = search.cleaned_data["location"]
+        first_day = search.cleaned_data["date_from"]
+        slots = scheduling.available_slots(
+            service=search.cleaned_data["service"],
+            locations=[location],
+            date_from=first_day,
+            date_to=first_day + timedelta(days=search.cleaned_data["days"] - 1),
+        )
+        context.update(
+            service=search.cleaned_data["service"],
+            location=location,
+            alternatives=_rows(alternatives, context["window_end"]),
+            days=_by_local_day(slots, context["window_end"]),
+        )
+    elif status == 200:
+        status = 400
+    return TemplateResponse(request, TEMPLATE, context, status=status)
+
+
+def _default_search(intake, services, locations) -> dict:
+    location = (
+        intake.preferred_location
+        if locations.filter(pk=intake.preferred_location_id).exists()
+        else locations.first()
+    )
+    service = services.first()
+    zone = location.zone if location else None
+    return {
+        "service": service.slug if service else "",
+        "location": location.slug if location else "",
+        "date_from": timezone.localdate(timezone=zone).isoformat(),
+        "days": 7,
+    }
+
+
+def _rows(slots, window_end) -> list[dict]:
+    return [
+        {
+            "key": slot_key(slot),
+            "slot": slot,
+            "local_start": slot.local_start,
+            # Formatted here: the template's time filter would use the server's zone instead.
+            "time": f"{slot.local_start:%H:%M}\N{EN DASH}{slot.local_end:%H:%M}",
+            "within_target": window_end is None or slot.start <= window_end,
+        }
+        for slot in slots
+    ]
+
+
+def _by_local_day(slots, window_end) -> list[tuple]:
+    days = defaultdict(list)
+    for row in _rows(slots, window_end):
+        days[row["local_start"].date()].append(row)
+    return sorted(days.items())
