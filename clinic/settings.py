@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "csp",
+    "ninja",  # only for its static Swagger UI files: the API docs load nothing from a CDN
     "clinic",
     "patients",
     "triage",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.StaffIdleTimeoutMiddleware",
+    "clinic.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -256,6 +259,13 @@ BOOKING_CHANGE_CUTOFF = timedelta(hours=env.int("BOOKING_CHANGE_CUTOFF_HOURS", d
 REMINDER_OFFSETS = [
     timedelta(hours=h) for h in env.list("REMINDER_HOURS", cast=int, default=[48, 2])
 ]
+
+# --- JSON API ----------------------------------------------------------------------------------
+# Requests per minute per caller (user, or address when anonymous); 0 turns a limit off.
+API_RATE_LIMIT_READ = env.int("API_RATE_LIMIT_READ", default=120)
+API_RATE_LIMIT_WRITE = env.int("API_RATE_LIMIT_WRITE", default=20)
+# Proxies in front of the app whose X-Forwarded-For is believed for anonymous rate limits.
+NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", default=0)
 
 # --- I18n, static ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from clinic import views
 from clinic.admin import admin_dashboard
+from clinic.api import api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -10,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("intake/", include("triage.urls")),
+    path("api/v1/", api.urls),
     path("", include("patients.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import views
+from patients import views, views_tokens
 
 app_name = "patients"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.dashboard, name="dashboard"),
     path("me/profile/", views.profile, name="profile"),
+    path("me/tokens/", views_tokens.token_list, name="tokens"),
+    path("me/tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
     path("book/<uuid:intake_id>/", views.book, name="book"),
     path("book/<uuid:intake_id>/confirm/", views.book_confirm, name="book_confirm"),
     path("book/<uuid:intake_id>/waitlist/", views.waitlist_join, name="waitlist_join"),

@@ -1,0 +1,219 @@
+"""What the API accepts and returns. Shapes only: the services decide.
+
+The intake's answers are generated from the protocol's own field table (`triage.engine.FIELDS`,
+protocol section 2), with the engine's ranges and choices, so the schema cannot drift from the
+protocol. Inputs refuse unknown fields, so a misspelt answer is named in a 422, not ignored.
+Times go out in the location's zone with their UTC offset (ISO 8601), and come in the same way.
+"""
+
+import datetime as dt
+import re
+import uuid
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, StrictBool, create_model
+
+from triage import engine
+from triage.models import Surface
+
+# Every text input refuses control characters: PostgreSQL cannot store NUL, and none belongs in
+# a name, a reason or a phone number.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("enter a valid email address, like name@example.com") from None
+    return value
+
+
+def _reasonable_time(value: dt.datetime) -> dt.datetime:
+    # Times this far out are typing mistakes, and near year 1 or 9999 UTC conversion overflows.
+    if not 2000 <= value.year <= 2999:
+        raise ValueError("must be a date between the years 2000 and 2999")
+    return value
+
+
+Slug = Annotated[
+    str, Field(min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$", examples=["shakopee"])
+]
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+StartTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_reasonable_time),
+    Field(description="ISO 8601 with a UTC offset, e.g. 2026-01-13T10:00:00-06:00."),
+]
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+class Error(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "payload", "age"].')
+    msg: str
+    type: str
+
+
+class ValidationErrors(Schema):
+    detail: list[FieldError]
+
+
+# --- Catalogue ------------------------------------------------------------------------------------
+class LocationOut(Schema):
+    slug: str
+    name: str
+    address: str
+    phone: str
+    time_zone: str = Field(description="IANA zone; slot and appointment times use it.")
+
+
+class ServiceOut(Schema):
+    slug: str
+    name: str
+    pathway: str
+    duration_minutes: int
+    bookable_online: bool
+    description: str
+
+
+class SlotOut(Schema):
+    start: dt.datetime = Field(description="Local time at the location, with its UTC offset.")
+    end: dt.datetime
+    practitioner: int = Field(description="The practitioner's id, to book with.")
+    practitioner_name: str
+    location: str = Field(description="The location's slug.")
+    service: str = Field(description="The service's slug.")
+
+
+class Conflict(Schema):
+    detail: str
+    alternatives: list[SlotOut] = Field(
+        default_factory=list, description="Up to three free times nearest the one asked for."
+    )
+
+
+# --- Intakes --------------------------------------------------------------------------------------
+def _answer_type(field: engine.Field):
+    if field.kind == "int":
+        return Annotated[int, Field(strict=True, ge=field.min, le=field.max)]
+    if field.kind == "bool":
+        return StrictBool
+    return Literal[field.choices]
+
+
+class _IntakeContact(Input):
+    first_name: Annotated[Text, Field(max_length=100)] | None = Field(
+        None, description="Defaults to the account's first name."
+    )
+    last_name: Annotated[Text, Field(max_length=100)] | None = Field(
+        None, description="Defaults to the account's last name."
+    )
+    email: Annotated[str, Field(max_length=254), AfterValidator(_email)] | None = Field(
+        None, description="Defaults to the account's email address."
+    )
+    phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{7,30}$")] | None = None
+    preferred_location: Slug | None = Field(
+        None, description="A location's slug; defaults to the patient's preferred location."
+    )
+    weekly_distance_km: Annotated[int, Field(strict=True, ge=0, le=500)] | None = None
+    years_running: Annotated[int, Field(strict=True, ge=0, le=100)] | None = None
+    usual_surface: Literal[tuple(Surface.values)] | None = None
+    shoe_age_months: Annotated[int, Field(strict=True, ge=0, le=240)] | None = None
+    recent_race: StrictBool = False
+
+
+IntakeIn = create_model(
+    "IntakeIn",
+    __base__=_IntakeContact,
+    __doc__="The protocol's answers by name (protocol section 2), with contact details.",
+    **{
+        name: (_answer_type(field), Field(..., description=field.label))
+        for name, field in engine.FIELDS.items()
+    },
+)
+
+
+class IntakeOut(Schema):
+    id: uuid.UUID
+    created_at: dt.datetime
+    status: str
+    preferred_location: str
+    pathway: str
+    urgency: str
+    emergency_advice: bool = Field(
+        description="True: the answers need emergency care now; nothing is booked online."
+    )
+    clinician_review: bool
+    reasons: list[str]
+    red_flags: list[str]
+    safety_net: list[str]
+    sbst_risk: str
+    sbst_total: int
+    protocol_version: str
+    book_online: str | None = Field(
+        description="The slug of the service the patient may book online, or null when staff "
+        "schedule it (or nothing is to be booked)."
+    )
+
+
+# --- Appointments ---------------------------------------------------------------------------------
+class AppointmentIn(Input):
+    service: Slug
+    location: Slug
+    practitioner: Id
+    start: StartTime
+    intake: uuid.UUID = Field(description="The id of the patient's intake this booking is for.")
+
+
+class RescheduleIn(Input):
+    start: StartTime
+    practitioner: Id | None = Field(None, description="Defaults to the same practitioner.")
+
+
+class CancelIn(Input):
+    reason: Annotated[Text, Field(max_length=300)] = ""
+
+
+class AppointmentOut(Schema):
+    id: uuid.UUID
+    start: dt.datetime = Field(description="Local time at the location, with its UTC offset.")
+    end: dt.datetime
+    status: str
+    service: str
+    service_name: str
+    location: str
+    location_name: str
+    practitioner: int
+    practitioner_name: str
+    intake: uuid.UUID | None
+    can_change: bool = Field(description="Whether the patient may still cancel or move it online.")
+
+
+def slot_out(slot) -> dict:
+    """A scheduling Slot as the API shows it: local times with offsets, ids and slugs."""
+    return {
+        "start": slot.local_start,
+        "end": slot.local_end,
+        "practitioner": slot.practitioner_id,
+        "practitioner_name": slot.practitioner_name,
+        "location": slot.location_slug,
+        "service": slot.service_slug,
+    }

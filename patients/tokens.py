@@ -1,0 +1,111 @@
+"""Personal API tokens: made, listed, revoked, and checked on every API request.
+
+A token is "bst_" and 43 URL-safe characters (32 random bytes). Only its SHA-256 is stored, so
+the database never holds a usable token; it is shown to its owner once, when it is made. A plain
+SHA-256 (not a slow password hash) is enough because the token is random and long, not a
+password a person chose, and it lets the API find the token with one indexed lookup.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from clinic.errors import NotAllowed
+from clinic.models import User
+from patients.models import ApiToken
+
+PREFIX = "bst_"
+MAX_ACTIVE_TOKENS = 10
+# last_used_at is a "roughly when" for the owner; writing it at most once a minute keeps a busy
+# client from turning every read into a write.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 hex digest stored for a token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """Make a token for `user`; returns the stored record and the token (shown once, not kept).
+
+    Raises NotAllowed for staff accounts (staff work in the admin, behind its second factor, and
+    a bearer token would bypass it), inactive accounts, or a user who already has
+    MAX_ACTIVE_TOKENS active tokens.
+    """
+    if not user.is_active:
+        raise NotAllowed("This account is not active.")
+    if user.is_staff:
+        raise NotAllowed(
+            "Staff accounts cannot have API tokens: staff work in the admin, behind its "
+            "second factor."
+        )
+    # Lock the user's row so two requests at once cannot both pass the limit.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if token_list(user=user).filter(revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+        raise NotAllowed(
+            f"You already have {MAX_ACTIVE_TOKENS} active tokens. Revoke one you no longer use."
+        )
+    token = PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user,
+        name=(name or "").strip()[:100] or "API token",
+        key_prefix=token[:8],
+        token_hash=token_hash(token),
+    )
+    return record, token
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor) -> ApiToken:
+    """Revoke one of `actor`'s tokens; it stops working at once. Revoking twice is harmless.
+
+    Raises NotAllowed for someone else's token.
+    """
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != actor.pk:
+        raise NotAllowed("This token belongs to another account.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_list(*, user) -> QuerySet[ApiToken]:
+    """The user's tokens, newest first, active and revoked."""
+    return ApiToken.objects.filter(user=user)
+
+
+def token_for_owner(*, user, pk) -> ApiToken:
+    """One of the user's own tokens; Http404 for anyone else's id, so ids are not confirmed."""
+    try:
+        return token_list(user=user).get(pk=pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such token.") from None
+
+
+def token_authenticate(raw: str):
+    """The active, non-staff user a presented token belongs to, or None.
+
+    A revoked token, a token of a deactivated account or of an account that became staff
+    authenticates nobody. Records when the token was last used (to the minute).
+    """
+    if not raw or not raw.startswith(PREFIX) or len(raw) > 100:
+        return None
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if record is None or not record.user.is_active or record.user.is_staff:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return record.user
