@@ -46,7 +46,11 @@ class SlotSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_method = "get"
-        self.helper.add_input(Submit("search", "Show times", css_class="btn-outline-primary"))
+        # Replace crispy's "btn btn-primary" rather than add to it: both classes together drew
+        # blue text on a blue button.
+        button = Submit("search", "Show times")
+        button.field_classes = "btn btn-outline-primary"
+        self.helper.add_input(button)
 
     def clean_date(self):
         value = self.cleaned_data.get("date") or timezone.localdate()
