@@ -176,7 +176,15 @@ def send(notification_id: int) -> str:
     """
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # Lock only the outbox row; the joins load what the message shows in one query.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "appointment__location",
+                "appointment__service",
+                "appointment__practitioner",
+                "appointment__patient",
+                "intake__preferred_location",
+            )
             .filter(id=notification_id, status=NotificationStatus.SENDING)
             .first()
         )
