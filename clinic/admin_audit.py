@@ -10,26 +10,20 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
+from clinic.admin_scope import ReadOnlyAdmin
 
-class ReadOnlyAuditMixin:
-    """Put first in the bases: these answers win over the wrapped admin's."""
+
+class ReadOnlyAuditMixin(ReadOnlyAdmin):
+    """Put first in the bases: these answers win over the wrapped admin's.
+
+    Deletes are refused too: auditlog's own admin allows those that cascade from other
+    objects, and the trail must outlive what it describes."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # auditlog's own admin allows deletes that cascade from other objects; the trail must
-        # outlive what it describes, so never.
-        return False
 
     def get_actions(self, request):
         return {}

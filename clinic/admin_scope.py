@@ -109,6 +109,33 @@ class StaffLocationFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{self.location_field}_id": int(value)})
 
 
+class ReadOnlyAdmin:
+    """Mixin for admins and inlines, first in the bases: rows are shown here, never added,
+    changed or deleted (they change through the services, or never)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SuperuserEditsAdmin:
+    """Mixin: staff with the view permission may look; only superusers add, change or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 class EstimatedCountPaginator(Paginator):
     """A paginator that never counts a whole large table, in one query whatever the size.
 

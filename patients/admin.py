@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import Q
 
 from clinic.admin_privacy import confirm_account_deletion
-from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin
+from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
 from clinic.models import Appointment, User
 from patients.models import AccessLog, Patient
 from patients.selectors import (
@@ -22,19 +22,10 @@ from patients.selectors import (
 from triage.models import Intake
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PatientIntakeInline(ReadOnlyInline):
@@ -71,7 +62,7 @@ class PatientAppointmentInline(ReadOnlyInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class PatientAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     list_display = ("full_name", "email", "date_of_birth", "phone", "preferred_location")
     list_select_related = ("user", "preferred_location")
     search_fields = ("first_name", "last_name", "user__email")
@@ -104,15 +95,6 @@ class PatientAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 request, patient_id=patient.pk, object_type="patient", object_id=patient.public_id
             )
         return patient
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         # Confirming a deletion request (patients.privacy) is for superusers only.
@@ -161,7 +143,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Who read which patient's data. Superusers browse it; nobody edits it."""
 
     list_display = ("at", "actor_label", "object_type", "object_id", "patient", "via", "ip_address")
@@ -180,12 +162,3 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

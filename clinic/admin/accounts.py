@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from clinic.admin_scope import EstimatedCountPaginator
+from clinic.admin_scope import EstimatedCountPaginator, SuperuserEditsAdmin
 from clinic.models import User
 
 
@@ -39,7 +39,7 @@ class StaffChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
+class UserAdmin(SuperuserOnlyAdmin, SuperuserEditsAdmin, DjangoUserAdmin):
     """Superusers manage staff: email login, groups (roles) and the locations that scope them."""
 
     form = StaffChangeForm
@@ -70,15 +70,6 @@ class UserAdmin(SuperuserOnlyAdmin, DjangoUserAdmin):
     filter_horizontal = ("groups", "user_permissions", "locations")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 # django-auditlog registers its own page; show it to superusers only (it is never editable).

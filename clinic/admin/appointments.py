@@ -18,6 +18,7 @@ from clinic import scheduling
 from clinic.admin_scope import (
     EstimatedCountPaginator,
     LocationScopedAdmin,
+    ReadOnlyAdmin,
     StaffLocationFilter,
     practitioners_in_scope,
     staff_locations,
@@ -65,7 +66,7 @@ class AppointmentDateFilter(admin.SimpleListFilter):
         return queryset.filter(start__gte=start, start__lt=end)
 
 
-class AppointmentEventInline(admin.TabularInline):
+class AppointmentEventInline(ReadOnlyAdmin, admin.TabularInline):
     model = AppointmentEvent
     fk_name = "appointment"
     extra = 0
@@ -76,15 +77,6 @@ class AppointmentEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor", "previous_practitioner")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DaySheetForm(forms.Form):

@@ -11,24 +11,12 @@ from django.core.exceptions import ValidationError
 from clinic.admin_scope import (
     LocationScopedAdmin,
     StaffLocationFilter,
+    SuperuserEditsAdmin,
     practitioners_in_scope,
     staff_location_ids,
     staff_locations,
 )
 from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
-
-
-class SuperuserEditsAdmin:
-    """Mixin: staff with the view permission may look; only superusers add, change or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(Location)

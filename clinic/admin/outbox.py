@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from clinic import notifications, roles
-from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin
+from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
 from clinic.models import Notification, NotificationStatus
 from patients.selectors import scope_appointments, scope_intakes
 
@@ -12,7 +12,7 @@ RESENDABLE = (NotificationStatus.SENT, NotificationStatus.FAILED)
 
 
 @admin.register(Notification)
-class NotificationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     list_display = ("due_at", "kind", "channel", "recipient", "status", "attempts", "sent_at")
     list_filter = ("status", "kind", "channel")
     search_fields = ("recipient", "=key")
@@ -49,15 +49,6 @@ class NotificationAdmin(LocationScopedAdmin, admin.ModelAdmin):
             Q(appointment__in=scope_appointments(request.user).values("pk"))
             | Q(intake__in=scope_intakes(request.user).values("pk"))
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return self.has_view_permission(request) and roles.has_role(request.user, roles.SCHEDULER)

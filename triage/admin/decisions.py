@@ -11,13 +11,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 
+from clinic.admin_scope import ReadOnlyAdmin
 from patients.selectors import access_decisions
 from triage import engine, services
 from triage.admin.forms import OverrideForm
 from triage.models import TriageDecision
 
 
-class TriageDecisionInline(admin.TabularInline):
+class TriageDecisionInline(ReadOnlyAdmin, admin.TabularInline):
     """Every decision, newest first. Read-only: decisions are append-only."""
 
     model = TriageDecision
@@ -41,15 +42,6 @@ class TriageDecisionInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("decided_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="red flags")
     def flags(self, decision):
