@@ -161,6 +161,20 @@ def test_time_off_removes_the_slots_it_touches():
     assert local_times(slots) == ["Tue 09:00", "Tue 12:00"]
 
 
+def test_time_off_ending_a_second_into_a_slot_still_removes_it():
+    location = LocationFactory()
+    practitioner = physio_at(location, start=(9, 0), end=(13, 0))
+    TimeOff.objects.create(
+        practitioner=practitioner,
+        start=at(TUESDAY, 8, 0),
+        end=at(TUESDAY, 12, 0) + dt.timedelta(seconds=1),
+    )
+
+    slots = tuesday_slots(ServiceFactory(), locations=[location])
+
+    assert local_times(slots) == []
+
+
 def test_time_off_for_whole_days_removes_those_days():
     location = LocationFactory()
     practitioner = physio_at(location)

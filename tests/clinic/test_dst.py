@@ -223,3 +223,36 @@ def test_a_booking_after_fall_back_is_stored_in_utc_and_reminded_in_real_hours()
     left = available_slots(service=service, date_from=FALL_BACK, date_to=FALL_BACK)
     assert "Sun 09:00 CST" not in labels(left)
     assert "Sun 10:00 CST" in labels(left)
+
+
+def test_every_day_of_a_year_offers_the_same_local_times_in_winter_and_summer(settings):
+    settings.BOOKING_MAX_ADVANCE = dt.timedelta(days=400)
+    location = LocationFactory(time_zone="America/Chicago")
+    practitioner = hours(location, 0, (9, 0), (13, 0))
+    for weekday in range(1, 7):
+        WorkingHoursFactory(
+            practitioner=practitioner,
+            location=location,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(13),
+        )
+    first, last = dt.date(2026, 9, 1), dt.date(2027, 8, 31)
+
+    slots = available_slots(
+        service=ServiceFactory(),  # 45 minutes and a 15-minute buffer: one an hour
+        locations=[location],
+        date_from=first,
+        date_to=last,
+        now=dt.datetime(2026, 8, 30, tzinfo=UTC),
+    )
+
+    by_day = {}
+    for slot in slots:
+        by_day.setdefault(slot.local_start.date(), []).append(f"{slot.local_start:%H:%M}")
+    assert len(by_day) == (last - first).days + 1
+    assert {tuple(times) for times in by_day.values()} == {("09:00", "10:00", "11:00", "12:00")}
+    winter = [s.start for s in slots if s.local_start.date() == dt.date(2027, 1, 12)]
+    summer = [s.start for s in slots if s.local_start.date() == dt.date(2027, 7, 13)]
+    assert winter[0] == utc(2027, 1, 12, 15, 0)  # 09:00 CST
+    assert summer[0] == utc(2027, 7, 13, 14, 0)  # 09:00 CDT
