@@ -1,0 +1,209 @@
+"""Booking storm: 100 clients book 50 contested slots at once through the API.
+
+Each client has its own patient, API token and physiotherapy intake; two clients ask for each
+slot. They are released together (a barrier) against gunicorn with 4 workers and PostgreSQL.
+The goal is correctness under contention: exactly one booking per slot, the other client gets
+409, and afterwards SQL finds no two booked appointments of a practitioner that overlap.
+"""
+
+import json
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from bench import lib
+from clinic.models import Appointment, AppointmentStatus, Location, Service, User
+from clinic.scheduling import available_slots
+from patients import tokens
+from patients.models import Patient
+from triage import services as triage_services
+from triage.models import Intake
+
+WORKERS = 4
+BOOK = "/api/v1/appointments"
+EXTRA = 6  # clients outside the storm: one for the query count, five for a profile
+# STarT Back medium risk with no red flag: physiotherapy, routine, bookable online (section 7).
+PHYSIO_ANSWERS = {
+    "age": 35, "pain_duration_weeks": 2, "pain_score": 4, "first_episode": False,
+    "leg_pain_below_knee": False, "both_legs": False, "leg_numbness": False,
+    "leg_weakness": "none", "saddle_numbness": False, "bladder_bowel_change": False,
+    "fever": False, "cancer_history": False, "weight_loss": False, "immunosuppressed": False,
+    "iv_drug_use": False, "night_pain": False, "trauma": "none", "osteoporosis": False,
+    "steroids": False, "conservative_care_weeks": 0, "open_to_procedure": False,
+    "load_increase": False, "hop_pain": False,
+    "sbst_1": True, "sbst_2": True, "sbst_3": True, "sbst_4": True,
+    "sbst_5": False, "sbst_6": False, "sbst_7": False, "sbst_8": False, "sbst_9": "slightly",
+}  # fmt: skip
+
+OVERLAPS_SQL = """
+SELECT count(*) FROM {table} a
+JOIN {table} b ON b.practitioner_id = a.practitioner_id AND b.id <> a.id
+  AND b.status = %s AND b.start < a.blocked_until AND a.start < b.blocked_until
+WHERE a.status = %s AND a.id = ANY(%s)
+"""
+
+
+def make_clients(count: int, run: str, locations: list[Location]) -> list[dict]:
+    """Patients with a token and a physiotherapy intake each."""
+    clients = []
+    for n in range(count):
+        location = locations[n % len(locations)]
+        user = User.objects.create_user(email=f"bench-storm-{run}-{n}@example.test")
+        patient = Patient.objects.create(
+            user=user, first_name="Storm", last_name=f"Runner {n}", preferred_location=location
+        )
+        _, token = tokens.token_create(user=user, name="bench")
+        intake = triage_services.intake_submit(
+            answers=PHYSIO_ANSWERS,
+            contact={"first_name": "Storm", "last_name": f"Runner {n}", "email": user.email},
+            runner_context={},
+            preferred_location=location,
+            patient=patient,
+        )
+        assert intake.current_decision.pathway == "physio", "the answers must give physio"
+        clients.append({"patient": patient, "token": token, "intake": intake})
+    return clients
+
+
+def pick_slots(service, count: int) -> list:
+    """`count` free slots spread over the next four weeks, at least a day ahead."""
+    today = timezone.localdate()
+    slots = available_slots(
+        service=service, date_from=today + timedelta(days=1), date_to=today + timedelta(days=28)
+    )
+    if len(slots) < count:
+        raise RuntimeError(f"only {len(slots)} free slots for {count} contested ones")
+    step = len(slots) // count
+    return slots[::step][:count]
+
+
+def payload(slot, intake: Intake) -> dict:
+    return {
+        "service": slot.service_slug,
+        "location": slot.location_slug,
+        "practitioner": slot.practitioner_id,
+        "start": slot.local_start.isoformat(),
+        "intake": str(intake.public_id),
+    }
+
+
+def book_in_process(client: dict, slot) -> tuple[int, int]:
+    """Queries and status of one booking through the API, in-process."""
+    api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {client['token']}")
+    queries, response = lib.count_queries(
+        lambda: api.post(
+            BOOK, data=json.dumps(payload(slot, client["intake"])), content_type="application/json"
+        )
+    )
+    return queries, response.status_code
+
+
+def storm(port: int, clients: list[dict], slots: list) -> tuple[list, float]:
+    """Every client books its slot at the same moment; returns (response or error, seconds)."""
+    results: list = [None] * len(clients)
+    gate = threading.Barrier(len(clients) + 1, timeout=60)
+
+    def client_thread(n: int) -> None:
+        slot = slots[n // 2]  # two clients per slot
+        body = payload(slot, clients[n]["intake"])
+        try:
+            gate.wait()
+            results[n] = lib.post_json(port, BOOK, body, token=clients[n]["token"], timeout=120)
+        except Exception as error:  # reported in the result, never hidden
+            results[n] = error
+
+    threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=180)
+    return results, time.perf_counter() - started
+
+
+def overlaps(appointment_ids: list[int]) -> int:
+    booked = AppointmentStatus.BOOKED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OVERLAPS_SQL.format(table=Appointment._meta.db_table),
+            [booked, booked, appointment_ids],
+        )
+        return cursor.fetchone()[0]
+
+
+def main(argv: list[str]) -> int:
+    scale = lib.scale()
+    service = Service.objects.get(slug="physio-assessment")
+    locations = list(Location.objects.order_by("pk"))
+    run = str(int(time.time()))
+    clients = make_clients(scale.storm_clients + EXTRA, run, locations)
+    slots = pick_slots(service, scale.storm_slots + EXTRA)
+    storm_clients, extra_clients = clients[: scale.storm_clients], clients[scale.storm_clients :]
+    storm_slots, extra_slots = slots[: scale.storm_slots], slots[scale.storm_slots :]
+    queries, status = book_in_process(extra_clients[0], extra_slots[0])
+    if status != 201:
+        raise RuntimeError(f"a plain booking through the API gave {status}, not 201")
+
+    with lib.gunicorn(workers=WORKERS, name="storm") as port:
+        results, seconds = storm(port, storm_clients, storm_slots)
+
+    errors = [r for r in results if not isinstance(r, lib.Response)]
+    statuses = Counter(r.status for r in results if isinstance(r, lib.Response))
+    booked = list(
+        Appointment.objects.filter(
+            patient__in=[c["patient"] for c in storm_clients], status=AppointmentStatus.BOOKED
+        ).values_list("pk", "practitioner_id", "start")
+    )
+    per_slot = Counter((practitioner, start) for _, practitioner, start in booked)
+    clashes = overlaps([pk for pk, _, _ in booked])
+    ok = (
+        statuses[201] == scale.storm_slots
+        and statuses[409] == scale.storm_clients - scale.storm_slots
+        and len(booked) == scale.storm_slots
+        and len(per_slot) == scale.storm_slots
+        and clashes == 0
+        and not errors
+    )
+    latencies = [r.ms for r in results if isinstance(r, lib.Response)]
+    stats = lib.summary(latencies) if latencies else {"median": None, "p95": None, "n": 0}
+    other = {s: n for s, n in statuses.items() if s not in (201, 409)}
+    row = lib.Row(
+        key="booking-storm",
+        measurement=(
+            f"Booking storm, {scale.storm_clients} clients on {scale.storm_slots} slots, "
+            f"API on gunicorn {WORKERS} workers"
+        ),
+        goal=f"exactly {scale.storm_slots} booked, 0 overlaps",
+        unit="ms",
+        median=stats["median"],
+        p95=stats["p95"],
+        queries=queries,
+        result=(
+            f"{statuses[201]} booked (201), {statuses[409]} refused (409), {clashes} overlaps; "
+            f"{statuses[201] / seconds:,.0f} bookings/s ({seconds:.1f} s)"
+            + (f"; other answers {other}" if other else "")
+            + (f"; {len(errors)} client errors: {errors[0]!r}" if errors else "")
+        ),
+        verdict=lib.verdict(ok),
+        samples=stats["n"],
+        details={
+            "statuses": dict(statuses),
+            "rows_booked": len(booked),
+            "slots_booked": len(per_slot),
+            "overlaps": clashes,
+            "seconds": seconds,
+        },
+    )
+    if lib.should_profile(row.verdict):
+        pairs = list(zip(extra_clients[1:], extra_slots[1:], strict=True))
+        row.profile = lib.profile(
+            "booking-storm", lambda: [book_in_process(c, s) for c, s in pairs]
+        )
+    lib.save_rows("booking_storm", [row])
+    return 0
