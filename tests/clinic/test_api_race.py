@@ -5,11 +5,9 @@ API callers on separate web workers are; the rows are committed for real (`trans
 """
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from tests.factories import (
     WorkingHoursFactory,
     make_intake,
 )
+from tests.support.race import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,35 +50,22 @@ def test_twenty_api_bookings_of_one_slot_give_one_201_and_nineteen_409s():
         intake = make_intake(location=location, patient=patient, **PHYSIO)
         token = tokens.token_create(user=patient.user, name="race")[1]
         callers.append((token, intake))
-    barrier = threading.Barrier(THREADS)
-    responses = []
-    lock = threading.Lock()
 
     def book(token, intake):
-        try:
-            client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-            barrier.wait(timeout=30)
-            response = client.post(
-                "/api/v1/appointments",
-                {
-                    "service": service.slug,
-                    "location": location.slug,
-                    "practitioner": practitioner.pk,
-                    "start": start,
-                    "intake": str(intake.public_id),
-                },
-                "application/json",
-            )
-            with lock:
-                responses.append((response.status_code, response.json()))
-        finally:
-            connections.close_all()
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").post(
+            "/api/v1/appointments",
+            {
+                "service": service.slug,
+                "location": location.slug,
+                "practitioner": practitioner.pk,
+                "start": start,
+                "intake": str(intake.public_id),
+            },
+            "application/json",
+        )
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=book, args=caller) for caller in callers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    responses = at_once(book, callers)
 
     statuses = sorted(status for status, _ in responses)
     assert statuses == [201] + [409] * (THREADS - 1)

@@ -5,11 +5,10 @@ others' writes, as web workers do.
 """
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentStatus
@@ -24,6 +23,7 @@ from tests.factories import (
     WorkingHoursFactory,
     make_intake,
 )
+from tests.support.race import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -60,13 +60,9 @@ def test_twenty_patients_booking_one_slot_at_once_get_exactly_one_appointment(cl
     for _ in range(THREADS):
         patient = PatientFactory()
         people.append((patient, make_intake(location=location, patient=patient, **PHYSIO_ANSWERS)))
-    barrier = threading.Barrier(THREADS)
-    outcomes = []
-    lock = threading.Lock()
 
     def attempt(patient, intake):
         try:
-            barrier.wait(timeout=30)
             appointment = appointment_book(
                 patient=patient,
                 intake=intake,
@@ -76,21 +72,11 @@ def test_twenty_patients_booking_one_slot_at_once_get_exactly_one_appointment(cl
                 start=start,
                 booked_by=patient.user,
             )
-            result = ("booked", appointment.pk)
         except SlotTaken as taken:
-            result = ("taken", len(taken.alternatives))
-        except Exception as error:  # reported by the assertion below
-            result = ("error", repr(error))
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
+            return ("taken", len(taken.alternatives))
+        return ("booked", appointment.pk)
 
-    threads = [threading.Thread(target=attempt, args=person) for person in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once(attempt, people)
 
     kinds = sorted(kind for kind, _ in outcomes)
     assert kinds == ["booked"] + ["taken"] * (THREADS - 1), outcomes
@@ -114,13 +100,9 @@ def test_one_patient_booking_with_several_practitioners_at_once_gets_one_appoint
             end_time=dt.time(13),
         )
         practitioners.append(practitioner)
-    barrier = threading.Barrier(len(practitioners))
-    outcomes = []
-    lock = threading.Lock()
 
     def attempt(practitioner):
         try:
-            barrier.wait(timeout=30)
             appointment_book(
                 patient=patient,
                 intake=intake,
@@ -130,21 +112,11 @@ def test_one_patient_booking_with_several_practitioners_at_once_gets_one_appoint
                 start=next_weekday_at(11),
                 booked_by=patient.user,
             )
-            result = "booked"
         except NotAllowed as refused:
-            result = "already" if "already have an appointment" in str(refused) else repr(refused)
-        except Exception as error:  # reported by the assertion below
-            result = repr(error)
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
+            return "already" if "already have an appointment" in str(refused) else repr(refused)
+        return "booked"
 
-    threads = [threading.Thread(target=attempt, args=(p,)) for p in practitioners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once(attempt, [(p,) for p in practitioners])
 
     # Each practitioner's lock is different, so the unique constraint on (intake, service) for
     # active bookings decides; its error comes back as the patient-readable refusal.
