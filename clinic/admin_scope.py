@@ -45,11 +45,29 @@ class LocationScopedAdmin:
 
     Set `scope_location_field` (a lookup path to a Location, e.g. "location" or
     "practitioner__locations") or override `scoped_queryset`. A path through a many-to-many
-    relation sets `scope_distinct = True` so rows are not repeated.
+    relation sets `scope_distinct = True` so rows are not repeated. For patient data, set
+    `access_log_type`: opening one record then goes into the access log.
     """
 
     scope_location_field: str | None = None
     scope_distinct = False
+    access_log_type: str | None = None  # "intake", "appointment", "patient"
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and self.access_log_type is not None:
+            from patients.selectors import record_access
+
+            record_access(
+                request,
+                patient_id=self.patient_id_of(obj),
+                object_type=self.access_log_type,
+                object_id=obj.public_id,
+            )
+        return obj
+
+    def patient_id_of(self, obj) -> int | None:
+        return obj.patient_id
 
     def scoped_queryset(self, request) -> QuerySet:
         queryset = self.model._default_manager.get_queryset()

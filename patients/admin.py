@@ -14,7 +14,6 @@ from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, Rea
 from clinic.models import Appointment, User
 from patients.models import AccessLog, Patient
 from patients.selectors import (
-    record_access,
     scope_appointments,
     scope_intakes,
     scope_patients,
@@ -85,16 +84,13 @@ class PatientAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     readonly_fields = fields
     inlines = (PatientIntakeInline, PatientAppointmentInline)
 
+    access_log_type = "patient"
+
     def scoped_queryset(self, request):
         return scope_patients_for_admin(request.user)
 
-    def get_object(self, request, object_id, from_field=None):
-        patient = super().get_object(request, object_id, from_field)
-        if patient is not None:
-            record_access(
-                request, patient_id=patient.pk, object_type="patient", object_id=patient.public_id
-            )
-        return patient
+    def patient_id_of(self, patient):
+        return patient.pk
 
     def get_actions(self, request):
         # Confirming a deletion request (patients.privacy) is for superusers only.

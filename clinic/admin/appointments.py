@@ -125,19 +125,10 @@ class AppointmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    access_log_type = "appointment"
+
     def scoped_queryset(self, request):
         return scope_appointments(request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        appointment = super().get_object(request, object_id, from_field)
-        if appointment is not None:
-            record_access(
-                request,
-                patient_id=appointment.patient_id,
-                object_type="appointment",
-                object_id=appointment.public_id,
-            )
-        return appointment
 
     def has_add_permission(self, request):
         return False  # booked through the scheduling service (the queue's schedule page)

@@ -157,6 +157,8 @@ def test_scheduler_at_chaska_can_neither_list_nor_open_a_delano_appointment(
     assert opened.url == reverse("admin:index")
     assert "Delanoperson" not in client.get(opened.url).content.decode()
     assert client.get(admin_url("clinic_appointment_change", ours.pk)).status_code == 200
+    logged = AccessLog.objects.filter(object_type="appointment", actor=scheduler)
+    assert list(logged.values_list("object_id", flat=True)) == [str(ours.public_id)]
 
 
 def test_appointment_list_shows_local_times(client, scheduler, chaska):

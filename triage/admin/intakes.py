@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from clinic import roles
 from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, staff_location_ids
 from clinic.models import User
-from patients.selectors import record_access, scope_intakes
+from patients.selectors import scope_intakes
 from triage import engine, services
 from triage.admin import decisions, schedule
 from triage.admin.decisions import TriageDecisionInline, red_flag_badges
@@ -135,20 +135,11 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
     # --- scope and permissions
 
+    access_log_type = "intake"
+
     def scoped_queryset(self, request):
         # The selector decides who sees what: locations, plus every emergency for clinicians.
         return scope_intakes(request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        intake = super().get_object(request, object_id, from_field)
-        if intake is not None:
-            record_access(
-                request,
-                patient_id=intake.patient_id,
-                object_type="intake",
-                object_id=intake.public_id,
-            )
-        return intake
 
     def has_add_permission(self, request):
         return False  # intakes come from patients, through the protocol
