@@ -172,7 +172,9 @@ def send(notification_id: int) -> str:
 
     The row is locked for the whole send: a duplicate task skips it, and a worker killed
     mid-send rolls back to `sending`, so the row is sent again by the redelivered task or by
-    `requeue_stuck`, never silently dropped.
+    `requeue_stuck`, never silently dropped. The one gap no outbox closes: a worker killed in
+    the milliseconds after the provider accepted the message and before this transaction
+    commits sends that message again. A rare duplicate is preferred to a lost reminder.
     """
     with transaction.atomic():
         notification = (

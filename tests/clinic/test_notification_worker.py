@@ -65,6 +65,19 @@ def plan_due_messages(count: int) -> list[Notification]:
     ]
 
 
+def mid_send(folder, *, processes: int) -> bool:
+    """Whether `processes` pool processes are each well inside a slowed send (see
+    tests.support.mail.SlowFileEmailBackend), far from the moment a message leaves."""
+    now = time.time()
+    fresh = []
+    for marker in folder.glob("sending-*"):
+        try:
+            fresh.append(now - marker.stat().st_mtime < 0.2)
+        except FileNotFoundError:  # that send just finished
+            return False
+    return fresh.count(True) == processes
+
+
 def wait_until(predicate, timeout=60.0, interval=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,11 +97,16 @@ def test_a_worker_killed_mid_batch_leaves_every_message_sent_exactly_once(tmp_pa
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     planned = plan_due_messages(24)
-    first = Worker(email_dir=mail_dir, email_delay=0.25).start()
+    first = Worker(email_dir=mail_dir, email_delay=0.5).start()
     try:
         assert tasks.dispatch_due() >= len(planned)
-        # Kill the worker (main process and pool) once part of the batch has gone out.
-        assert wait_until(lambda: statuses()[NotificationStatus.SENT] >= 3, timeout=60)
+        # Kill the worker (main process and pool) once part of the batch has gone out, while
+        # both pool processes are in the middle of sending.
+        assert wait_until(
+            lambda: statuses()[NotificationStatus.SENT] >= 3 and mid_send(mail_dir, processes=2),
+            timeout=60,
+            interval=0.01,
+        )
         first.kill()
     finally:
         first.stop()
