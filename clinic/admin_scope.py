@@ -108,15 +108,11 @@ class LocationScopedAdmin:
         )
 
 
-class StaffLocationFilter(admin.SimpleListFilter):
-    """Filter by location, offering only the staff member's own locations."""
+class IdFilter(admin.SimpleListFilter):
+    """A list filter whose choices are ids in `id_field`; a value that is not one (a hand-edited
+    URL) matches nothing rather than raising."""
 
-    title = "location"
-    parameter_name = "location"
-    location_field = "location"
-
-    def lookups(self, request, model_admin):
-        return [(str(location.pk), location.name) for location in staff_locations(request)]
+    id_field: str
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -124,7 +120,22 @@ class StaffLocationFilter(admin.SimpleListFilter):
             return queryset
         if not value.isdigit():
             return queryset.none()
-        return queryset.filter(**{f"{self.location_field}_id": int(value)})
+        return queryset.filter(**{self.id_field: int(value)})
+
+
+class StaffLocationFilter(IdFilter):
+    """Filter by location, offering only the staff member's own locations."""
+
+    title = "location"
+    parameter_name = "location"
+    location_field = "location"
+
+    @property
+    def id_field(self) -> str:
+        return f"{self.location_field}_id"
+
+    def lookups(self, request, model_admin):
+        return [(str(location.pk), location.name) for location in staff_locations(request)]
 
 
 class ReadOnlyAdmin:

@@ -10,7 +10,12 @@ from django.contrib import admin
 from django.db.models import Q
 
 from clinic.admin_privacy import confirm_account_deletion
-from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
+from clinic.admin_scope import (
+    EstimatedCountPaginator,
+    IdFilter,
+    LocationScopedAdmin,
+    ReadOnlyAdmin,
+)
 from clinic.models import Appointment, User
 from patients.models import AccessLog, Patient
 from patients.selectors import (
@@ -109,21 +114,17 @@ def scope_patients_for_admin(user):
     return Patient.objects.filter(pk__in=scope_patients(user).values("pk"))
 
 
-class StaffActorFilter(admin.SimpleListFilter):
+class StaffActorFilter(IdFilter):
     """Filter by who read: staff accounts only (listing every patient account would not fit)."""
 
     title = "actor"
     parameter_name = "actor"
 
+    id_field = "actor_id"
+
     def lookups(self, request, model_admin):
         staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).order_by("email")
         return [(str(user.pk), user.email) for user in staff]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        return queryset.filter(actor_id=int(value)) if value.isdigit() else queryset.none()
 
 
 class ObjectTypeFilter(admin.SimpleListFilter):

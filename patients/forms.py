@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clinic.models import Location
 from patients.models import ContactPreference, Patient
+from patients.services import PROFILE_FIELDS
 
 SLOT_KEY_FORMAT = "%Y%m%dT%H%M%SZ"
 
@@ -95,14 +96,7 @@ class WaitlistForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "phone",
-            "contact_preference",
-            "preferred_location",
-        ]
+        fields = PROFILE_FIELDS
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
         help_texts = {
             "phone": "A US mobile number, for text message reminders.",

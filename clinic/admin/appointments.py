@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinic import scheduling
 from clinic.admin_scope import (
     EstimatedCountPaginator,
+    IdFilter,
     LocationScopedAdmin,
     ReadOnlyAdmin,
     StaffLocationFilter,
@@ -27,18 +28,13 @@ from clinic.models import Appointment, AppointmentEvent, AppointmentStatus, Loca
 from patients.selectors import record_access, scope_appointments
 
 
-class PractitionerFilter(admin.SimpleListFilter):
+class PractitionerFilter(IdFilter):
     title = "practitioner"
     parameter_name = "practitioner"
+    id_field = "practitioner_id"
 
     def lookups(self, request, model_admin):
         return [(str(p.pk), p.display_name) for p in practitioners_in_scope(request)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        return queryset.filter(practitioner_id=int(value)) if value.isdigit() else queryset.none()
 
 
 class AppointmentDateFilter(admin.SimpleListFilter):

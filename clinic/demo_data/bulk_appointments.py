@@ -8,7 +8,6 @@ the booking pages offer, and skip existing appointments and time off, so a secon
 the first and the PostgreSQL exclusion constraint is never violated.
 """
 
-from bisect import bisect_left
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +22,7 @@ from clinic.models import (
     TimeOff,
     WorkingHours,
 )
+from clinic.scheduling.availability import BusyIntervals
 from patients.models import Patient
 
 FUTURE_DAYS = 42  # appointments are booked up to six weeks ahead
@@ -30,22 +30,6 @@ FUTURE_SHARE = 0.1  # of each practitioner's appointments, at most this share is
 OLDEST_APPOINTMENT = timedelta(days=5 * 366)  # give up on a practitioner's quota beyond this
 PAST_FILL, FUTURE_FILL = 0.9, 0.5  # share of slots taken: busy history, room to book ahead
 CHECK_IN_BLOCKS = 0.2  # share of physiotherapy half-days given to self-care check-in calls
-
-
-class _Busy:
-    """A practitioner's existing appointments and time off: "does [start, end) overlap any?"."""
-
-    def __init__(self, intervals: list[tuple[datetime, datetime]]):
-        intervals.sort()
-        self.starts = [start for start, _ in intervals]
-        self.max_end, running = [], None
-        for _, end in intervals:
-            running = end if running is None or end > running else running
-            self.max_end.append(running)
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        index = bisect_left(self.starts, end)
-        return index > 0 and self.max_end[index - 1] > start
 
 
 def add_appointments(count, rng, now, batch_size, say) -> tuple[int, tuple]:
@@ -79,7 +63,7 @@ def add_appointments(count, rng, now, batch_size, say) -> tuple[int, tuple]:
     for pk, quota in zip(staff, _shares(count, capacity), strict=True):
         practitioner = practitioner_of[pk]
         service = main_service[practitioner.discipline]
-        slots = _walk(weeks[pk], _Busy(busy[pk]), quota, service, check_in, rng, now)
+        slots = _walk(weeks[pk], BusyIntervals(busy[pk]), quota, service, check_in, rng, now)
         for start, location_id, chosen in slots:
             pending.append(
                 _appointment(practitioner, location_id, chosen, start, rng, now, patient_ids)

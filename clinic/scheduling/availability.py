@@ -151,7 +151,7 @@ def available_slots(
                 continue
             starts, max_end = calendar.starts, calendar.max_end
             for start in grid:
-                # _Busy.overlaps, inlined: this loop runs for every grid point of the month.
+                # BusyIntervals.overlaps, inlined: this loop runs for every grid point of the month.
                 index = bisect_left(starts, start + blocked)
                 if index == 0 or max_end[index - 1] <= start:
                     add((start, rank))
@@ -206,7 +206,9 @@ class _Block(NamedTuple):
         return ZoneInfo(self.time_zone)  # ZoneInfo keeps one instance per key
 
 
-def _busy_calendars(*, practitioner_ids, since, until, exclude_appointment) -> dict[int, "_Busy"]:
+def _busy_calendars(
+    *, practitioner_ids, since, until, exclude_appointment
+) -> dict[int, "BusyIntervals"]:
     """Booked appointments (with their buffers) and time off per practitioner, in seconds."""
     appointments = Appointment.objects.filter(
         status=AppointmentStatus.BOOKED,
@@ -228,7 +230,7 @@ def _busy_calendars(*, practitioner_ids, since, until, exclude_appointment) -> d
     ):
         for practitioner_id, start, end in rows:
             busy[practitioner_id].append((start, end))
-    return {pid: _Busy(intervals) for pid, intervals in busy.items()}
+    return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}
 
 
 class EpochSeconds(Func):
@@ -327,10 +329,13 @@ def _latest_reading_no_later_than(local: datetime, zone: ZoneInfo) -> datetime:
     )
 
 
-class _Busy:
-    """A practitioner's busy intervals, answering "does [start, end) overlap any?" in log time."""
+class BusyIntervals:
+    """A practitioner's busy intervals, answering "does [start, end) overlap any?" in log time.
 
-    def __init__(self, intervals: list[tuple[int, int]]):
+    Any ordered values serve as times: seconds here, datetimes in clinic.demo_data.
+    """
+
+    def __init__(self, intervals: list[tuple]):
         intervals.sort()
         self.starts = [start for start, _ in intervals]
         # Running maximum of the ends: an interval starting before `end` overlaps [start, end)
@@ -341,7 +346,7 @@ class _Busy:
             running = end if running is None or end > running else running
             self.max_end.append(running)
 
-    def overlaps(self, start: int, end: int) -> bool:
+    def overlaps(self, start, end) -> bool:
         index = bisect_left(self.starts, end)
         return index > 0 and self.max_end[index - 1] > start
 
