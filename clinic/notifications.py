@@ -13,7 +13,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -247,7 +246,3 @@ def _deliver(notification: Notification) -> None:
             email.send()
     except (OSError, TransportError) as error:  # smtplib errors are OSErrors
         raise TransportError(f"{type(error).__name__}: {error}") from error
-
-
-def render_text(template: str, context: dict) -> str:
-    return render_to_string(template, context).strip()
