@@ -31,7 +31,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	scripts/with-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+	VENV=$(VENV) scripts/with-services.sh scripts/suite.sh $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

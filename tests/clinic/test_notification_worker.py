@@ -13,6 +13,7 @@ import time
 from email import message_from_bytes
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,7 +69,8 @@ def plan_due_messages(count: int) -> list[Notification]:
 def mid_send(folder, *, processes: int) -> bool:
     """Whether `processes` pool processes are each well inside a slowed send (see
     tests.support.mail.SlowFileEmailBackend), far from the moment a message leaves."""
-    now = time.time()
+    # File times come from the real clock, also when the session's clock is moved ahead.
+    now = time_machine.escape_hatch.time.time()
     fresh = []
     for marker in folder.glob("sending-*"):
         try:
