@@ -6,6 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic import calendar, links
 from clinic.models import Notification, NotificationKind
 
 
@@ -25,8 +26,6 @@ def render(notification: Notification) -> Message:
     }
     appointment = notification.appointment
     if appointment is not None:
-        from clinic import links
-
         with timezone.override(appointment.location.zone):
             context.update(
                 appointment=appointment,
@@ -56,7 +55,5 @@ def _render(notification, context, appointment) -> Message:
     html = render_to_string(f"{base}.html", context) if notification.channel == "email" else ""
     attachments = []
     if appointment is not None and notification.kind == NotificationKind.BOOKING_CONFIRMATION:
-        from clinic import calendar
-
         attachments.append(("appointment.ics", calendar.ics_for(appointment), "text/calendar"))
     return Message(" ".join(subject.split()), text, html, attachments)

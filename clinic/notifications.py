@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from clinic import messages
 from clinic.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 
 __all__ = ["NotificationKind", "plan", "plan_intake_check_in", "plan_staff_alert"]
@@ -225,8 +226,6 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _deliver(notification: Notification) -> None:
-    from clinic import messages  # rendering needs the apps loaded
-
     message = messages.render(notification)
     try:
         if notification.channel == NotificationChannel.SMS:

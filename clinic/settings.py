@@ -30,7 +30,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     # django.contrib.admin with the staff site that asks for an authenticator code.
-    "clinic.apps.StaffAdminConfig",
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "triage",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -192,7 +193,7 @@ AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # allauth's own per-address limit stays; its per-account one is looser than axes's lock-out so
 # a locked-out person keeps seeing axes's page (username and address, 30 minutes).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,20/30m/key"}
-# Staff sign in to the admin with a password and a TOTP code (clinic.admin_site).
+# Staff sign in to the admin with a password and a TOTP code (staff.site).
 OTP_TOTP_ISSUER = "Backstride"
 
 # OWASP ASVS 11.1.4: requests per client address and window, (count, seconds), enforced by

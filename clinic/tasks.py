@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from clinic import notifications
@@ -30,3 +31,16 @@ def dispatch_due() -> int:
         notifications.release([i for i in ids if i not in set(queued)])
         log.warning("Broker unavailable; %d notifications left for the next dispatch", len(ids))
     return len(queued)
+
+
+def dispatch_after_commit() -> None:
+    """Ask a worker to dispatch as soon as the current transaction commits, for messages a
+    person is waiting for. With the broker down, beat's next dispatch sends them."""
+
+    def queue():
+        try:
+            dispatch_due.delay()
+        except OperationalError:
+            log.warning("Broker unavailable; the next scheduled dispatch will send the mail")
+
+    transaction.on_commit(queue)

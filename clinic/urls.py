@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import views
-from clinic.admin import admin_dashboard
-from clinic.api import api
+from clinic.api.v1 import api
+from staff.admin import admin_dashboard
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

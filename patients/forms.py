@@ -8,25 +8,9 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import Location
+from clinic.scheduling import parse_slot_key
 from patients.models import ContactPreference, Patient
 from patients.services import PROFILE_FIELDS
-
-SLOT_KEY_FORMAT = "%Y%m%dT%H%M%SZ"
-
-
-def slot_key(slot) -> str:
-    start = slot.start.astimezone(dt.UTC)
-    return f"{slot.practitioner_id}.{slot.location_id}.{start:{SLOT_KEY_FORMAT}}"
-
-
-def parse_slot_key(value: str):
-    """(practitioner_id, location_id, start in UTC), or None for anything malformed."""
-    try:
-        practitioner_id, location_id, start = value.split(".")
-        start = dt.datetime.strptime(start, SLOT_KEY_FORMAT).replace(tzinfo=dt.UTC)
-        return int(practitioner_id), int(location_id), start
-    except (ValueError, AttributeError):
-        return None
 
 
 class SlotSearchForm(forms.Form):
@@ -63,7 +47,8 @@ class SlotSearchForm(forms.Form):
 
 
 class SlotChoiceForm(forms.Form):
-    """The chosen time, carried as an opaque key; the service re-checks that it is still free."""
+    """The chosen time, carried as an opaque key (`clinic.scheduling.slot_key`); the service
+    re-checks that it is still free."""
 
     slot = forms.CharField(max_length=60)
 

@@ -9,11 +9,13 @@ outlive the account (45 CFR 164.316(b)(2)).
 
 import uuid
 
+from allauth.account.models import EmailAddress
 from auditlog.context import set_actor
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from clinic import scheduling
 from clinic.errors import NotAllowed
 from clinic.models import (
     Appointment,
@@ -24,7 +26,8 @@ from clinic.models import (
     WaitlistEntry,
 )
 from patients.models import ContactPreference, Patient
-from patients.selectors import record_access
+from patients.selectors import Access, record_access
+from triage.advice import question_for
 from triage.models import Intake, TriageDecision
 
 # RFC 6761 reserves .invalid: an address there can never receive mail or match a real one.
@@ -39,7 +42,7 @@ def is_anonymized(patient: Patient) -> bool:
 # --- The copy of my data ---------------------------------------------------------------------
 
 
-def access_data_export(request, *, patient: Patient) -> dict:
+def access_data_export(access: Access, *, patient: Patient) -> dict:
     """Everything held about `patient`: profile, intakes with answers and every decision,
     appointments with their history, waiting-list entries and the messages sent to them.
 
@@ -48,13 +51,7 @@ def access_data_export(request, *, patient: Patient) -> dict:
     Recorded in AccessLog as an "export" read, via "data export". Staff alerts about an intake
     went to the clinic, not the patient, and internal notes of the outbox are left out.
     """
-    record_access(
-        request,
-        patient_id=patient.pk,
-        object_type="export",
-        object_id=patient.public_id,
-        via="data export",
-    )
+    record_access(access, patient_id=patient.pk, object_type="export", object_id=patient.public_id)
     intakes = (
         Intake.objects.filter(patient=patient)
         .select_related("preferred_location")
@@ -107,7 +104,6 @@ def access_data_export(request, *, patient: Patient) -> dict:
 
 def readable_answers(answers: dict) -> list[tuple[str, str]]:
     """The intake answers as (question, answer) in words, for the readable copy."""
-    from triage.forms import question_for
 
     def in_words(value) -> str:
         if isinstance(value, bool):
@@ -256,10 +252,6 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
     Raises NotAllowed if `actor` is not an active superuser, if the patient has not asked,
     or if the account is already deleted.
     """
-    from allauth.account.models import EmailAddress
-
-    from clinic import scheduling
-
     if not (actor and actor.is_active and actor.is_superuser):
         raise NotAllowed("Only a superuser can confirm an account deletion.")
     patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)

@@ -3,20 +3,51 @@
 A patient sees only their own records; staff see the records of their locations (superusers
 everything; every triage clinician sees emergencies); anyone else gets a 404, never a 403, so a
 guessed id does not confirm that a record exists. Each `access_*` records the read in AccessLog.
+
+They take an `Access` (who reads, and through what), never a request, so a task, a command or
+an API client reads through the same rules as a page.
 """
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from clinic import roles
-from clinic.models import Appointment
+from clinic.models import Appointment, Notification
 from patients.models import AccessLog, Patient
 from triage.models import Intake, TriageDecision, Urgency
 
 SESSION_INTAKES_KEY = "anonymous_intakes"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who reads patient data and through what, for the scope and the access log.
+
+    Pages, the admin and the API build one with `Access.of(request)`; a task or a command names
+    its actor and itself: `Access(actor=user, via="command: export")`.
+    """
+
+    actor: Any  # a User, or Django's AnonymousUser
+    via: str = ""
+    address: str | None = None
+    # Intakes this browser submitted before signing in (kept in its session): readable by it
+    # until they are attached to an account.
+    own_intake_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, request, *, via: str = "") -> "Access":
+        return cls(
+            actor=request.user,
+            via=via or request.path,
+            address=request.META.get("REMOTE_ADDR") or None,
+            own_intake_ids=tuple(_session_intake_ids(request)),
+        )
 
 
 def _is_staff(user) -> bool:
@@ -64,8 +95,20 @@ def scope_patients(user) -> QuerySet[Patient]:
     return patients.filter(user=user)
 
 
-def record_access(request, *, patient_id, object_type: str, object_id, via: str = "") -> None:
-    user = getattr(request, "user", None)
+def scope_notifications(user) -> QuerySet[Notification]:
+    """Messages about an appointment or intake the user may see; account emails and anything
+    else addressed to no record are superusers' only."""
+    notifications = Notification.objects.all()
+    if user.is_authenticated and user.is_superuser:
+        return notifications
+    return notifications.filter(
+        Q(appointment__in=scope_appointments(user).values("pk"))
+        | Q(intake__in=scope_intakes(user).values("pk"))
+    )
+
+
+def record_access(access: Access, *, patient_id, object_type: str, object_id) -> None:
+    user = access.actor
     authenticated = user is not None and user.is_authenticated
     AccessLog.objects.create(
         actor=user if authenticated else None,
@@ -73,8 +116,8 @@ def record_access(request, *, patient_id, object_type: str, object_id, via: str 
         patient_id=patient_id,
         object_type=object_type,
         object_id=str(object_id),
-        via=(via or request.path)[:200],
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        via=access.via[:200],
+        ip_address=access.address,
     )
 
 
@@ -92,32 +135,26 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def access_intake(request, *, public_id, via: str = "") -> Intake:
-    """The intake if the requester may see it: its patient, scoped staff, or the anonymous
+def access_intake(access: Access, *, public_id) -> Intake:
+    """The intake if the reader may see it: its patient, scoped staff, or the anonymous
     browser session that submitted it (until it is attached to an account)."""
     queryset = Intake.objects.select_related("current_decision", "preferred_location", "patient")
-    visible = scope_intakes(request.user)
-    own_session = Q(public_id__in=_session_intake_ids(request), patient__isnull=True)
+    visible = scope_intakes(access.actor)
+    own_session = Q(public_id__in=access.own_intake_ids, patient__isnull=True)
     try:
         intake = queryset.filter(Q(pk__in=visible.values("pk")) | own_session).get(
             public_id=public_id
         )
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404("No such intake.") from None
-    record_access(
-        request, patient_id=intake.patient_id, object_type="intake", object_id=public_id, via=via
-    )
+    record_access(access, patient_id=intake.patient_id, object_type="intake", object_id=public_id)
     return intake
 
 
-def access_decisions(request, *, intake: Intake, via: str = "") -> QuerySet[TriageDecision]:
-    """Every decision of an intake the requester was already allowed to access."""
+def access_decisions(access: Access, *, intake: Intake) -> QuerySet[TriageDecision]:
+    """Every decision of an intake the reader was already allowed to access."""
     record_access(
-        request,
-        patient_id=intake.patient_id,
-        object_type="decisions",
-        object_id=intake.public_id,
-        via=via,
+        access, patient_id=intake.patient_id, object_type="decisions", object_id=intake.public_id
     )
     return intake.decisions.select_related("decided_by")
 
@@ -125,55 +162,55 @@ def access_decisions(request, *, intake: Intake, via: str = "") -> QuerySet[Tria
 APPOINTMENT_RELATED = ("location", "practitioner", "service", "patient__user", "intake")
 
 
-def _appointment_read(request, queryset, *, public_id, via: str) -> Appointment:
+def _appointment_read(access: Access, queryset, *, public_id) -> Appointment:
     try:
         appointment = queryset.select_related(*APPOINTMENT_RELATED).get(public_id=public_id)
     except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such appointment.") from None
     record_access(
-        request,
-        patient_id=appointment.patient_id,
-        object_type="appointment",
-        object_id=public_id,
-        via=via,
+        access, patient_id=appointment.patient_id, object_type="appointment", object_id=public_id
     )
     return appointment
 
 
-def access_appointment(request, *, public_id, via: str = "") -> Appointment:
-    return _appointment_read(
-        request, scope_appointments(request.user), public_id=public_id, via=via
-    )
+def access_appointment(access: Access, *, public_id) -> Appointment:
+    return _appointment_read(access, scope_appointments(access.actor), public_id=public_id)
 
 
-def access_appointment_by_link(request, *, public_id, via: str = "") -> Appointment:
+def access_appointment_by_link(access: Access, *, public_id) -> Appointment:
     """The appointment a valid signed link names (the caller checked the signature): the link
     stands in for signing in, for this one appointment only."""
-    return _appointment_read(
-        request, Appointment.objects.all(), public_id=public_id, via=via or "signed manage link"
-    )
+    return _appointment_read(access, Appointment.objects.all(), public_id=public_id)
 
 
-def access_patient(request, *, public_id, via: str = "") -> Patient:
+def access_patient(access: Access, *, public_id) -> Patient:
     try:
-        patient = scope_patients(request.user).select_related("user").get(public_id=public_id)
+        patient = scope_patients(access.actor).select_related("user").get(public_id=public_id)
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise Http404("No such patient.") from None
-    record_access(
-        request, patient_id=patient.pk, object_type="patient", object_id=public_id, via=via
-    )
+    record_access(access, patient_id=patient.pk, object_type="patient", object_id=public_id)
     return patient
 
 
-def patient_for_user(user) -> Patient:
-    from patients import services
+def scope_patients_for_admin(user) -> QuerySet[Patient]:
+    """`scope_patients` as a plain filter (no DISTINCT) that the admin can order, search and
+    paginate."""
+    return Patient.objects.filter(pk__in=scope_patients(user).values("pk"))
 
-    return services.patient_for_user(user)
+
+def day_sheet_appointments(user, *, location, start, end) -> QuerySet[Appointment]:
+    """The visits of a location between two instants that the user may see, cancelled ones
+    left out, in the day sheet's order (practitioner, then time)."""
+    return (
+        scope_appointments(user)
+        .filter(location=location, start__gte=start, start__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("practitioner", "service", "patient__user", "intake__current_decision")
+        .order_by("practitioner__display_name", "practitioner_id", "start")
+    )
 
 
 def upcoming_appointments(patient: Patient):
-    from django.utils import timezone
-
     return (
         Appointment.objects.filter(
             patient=patient, status=Appointment.Status.BOOKED, start__gte=timezone.now()
@@ -184,8 +221,6 @@ def upcoming_appointments(patient: Patient):
 
 
 def dashboard_data(*, patient: Patient) -> dict:
-    from django.utils import timezone
-
     past = (
         Appointment.objects.filter(patient=patient)
         .exclude(status=Appointment.Status.BOOKED, start__gte=timezone.now())

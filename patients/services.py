@@ -1,12 +1,10 @@
 """Writes about patients: the record behind an account, and claiming anonymous intakes."""
 
-import logging
-
 from django.db import transaction
 
 from patients.models import Patient
-
-log = logging.getLogger(__name__)
+from triage import services as triage_services
+from triage.models import Intake
 
 
 @transaction.atomic
@@ -20,9 +18,6 @@ def patient_for_user(user) -> Patient:
 
 def claim_session_intake(*, public_id: str, patient: Patient) -> None:
     """Attach an intake this browser session submitted anonymously to the signed-in patient."""
-    from triage import services as triage_services
-    from triage.models import Intake
-
     intake = Intake.objects.filter(public_id=public_id, patient__isnull=True).first()
     if intake is not None:
         triage_services.intake_attach(intake=intake, patient=patient)
@@ -30,20 +25,6 @@ def claim_session_intake(*, public_id: str, patient: Patient) -> None:
             Patient.objects.filter(pk=patient.pk).update(
                 preferred_location=intake.preferred_location
             )
-
-
-def nudge_dispatch() -> None:
-    from kombu.exceptions import OperationalError
-
-    from clinic.tasks import dispatch_due
-
-    def _send():
-        try:
-            dispatch_due.delay()
-        except OperationalError:
-            log.warning("Broker unavailable; the next scheduled dispatch will send the mail")
-
-    transaction.on_commit(_send)
 
 
 PROFILE_FIELDS = (

@@ -20,15 +20,15 @@ def home(request):
 
 @login_required
 def dashboard(request):
-    patient = selectors.patient_for_user(request.user)
+    patient = services.patient_for_user(request.user)
     context = {"patient": patient, **selectors.dashboard_data(patient=patient)}
     return render(request, "patients/dashboard.html", context)
 
 
 @login_required
 def book(request, intake_id):
-    intake = selectors.access_intake(request, public_id=intake_id)
-    service = booking.online_service_for(intake)
+    intake = selectors.access_intake(selectors.Access.of(request), public_id=intake_id)
+    service = scheduling.online_service_for(intake)
     if service is None:
         messages.info(request, "This care plan is booked by our team, not online.")
         return redirect("triage:result", public_id=intake.public_id)
@@ -49,8 +49,8 @@ def book(request, intake_id):
 
 @login_required
 def book_confirm(request, intake_id):
-    intake = selectors.access_intake(request, public_id=intake_id)
-    service = booking.online_service_for(intake)
+    intake = selectors.access_intake(selectors.Access.of(request), public_id=intake_id)
+    service = scheduling.online_service_for(intake)
     form = SlotChoiceForm(request.POST or request.GET)
     if service is None or not form.is_valid():
         messages.error(request, "Please choose a time from the list.")
@@ -63,7 +63,7 @@ def book_confirm(request, intake_id):
     if request.method == "POST":
         try:
             appointment = scheduling.appointment_book(
-                patient=selectors.patient_for_user(request.user),
+                patient=services.patient_for_user(request.user),
                 service=service,
                 location=location,
                 practitioner=practitioner,
@@ -86,15 +86,15 @@ def book_confirm(request, intake_id):
 @login_required
 @require_POST
 def waitlist_join(request, intake_id):
-    intake = selectors.access_intake(request, public_id=intake_id)
-    service = booking.online_service_for(intake)
+    intake = selectors.access_intake(selectors.Access.of(request), public_id=intake_id)
+    service = scheduling.online_service_for(intake)
     form = WaitlistForm(request.POST)
     if service is None or not form.is_valid():
         messages.error(request, "Choose at least one clinic to join the waiting list.")
         return redirect("patients:book", intake_id=intake.public_id)
     try:
         scheduling.waitlist_join(
-            patient=selectors.patient_for_user(request.user),
+            patient=services.patient_for_user(request.user),
             intake=intake,
             service=service,
             locations=form.cleaned_data["locations"],
@@ -110,7 +110,7 @@ def waitlist_join(request, intake_id):
 
 @login_required
 def appointment_detail(request, public_id):
-    appointment = selectors.access_appointment(request, public_id=public_id)
+    appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
     return render(
         request,
         "patients/appointment.html",
@@ -124,7 +124,7 @@ def appointment_detail(request, public_id):
 
 @login_required
 def appointment_ics(request, public_id):
-    appointment = selectors.access_appointment(request, public_id=public_id)
+    appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
     response = HttpResponse(
         calendar.ics_for(appointment), content_type="text/calendar; charset=utf-8"
     )
@@ -137,13 +137,13 @@ def appointment_ics(request, public_id):
 @login_required
 @require_POST
 def appointment_cancel(request, public_id):
-    appointment = selectors.access_appointment(request, public_id=public_id)
+    appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
     return _cancel(request, appointment, CancelForm(request.POST), actor=request.user)
 
 
 @login_required
 def appointment_reschedule(request, public_id):
-    appointment = selectors.access_appointment(request, public_id=public_id)
+    appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
     return _reschedule(request, appointment, actor=request.user)
 
 
@@ -152,7 +152,9 @@ def appointment_manage_link(request, token):
     public_id = links.public_id_from_token(token)
     if public_id is None:
         raise Http404("This link has expired or is not valid.")
-    appointment = selectors.access_appointment_by_link(request, public_id=public_id)
+    appointment = selectors.access_appointment_by_link(
+        selectors.Access.of(request, via="signed manage link"), public_id=public_id
+    )
     as_patient = appointment.patient.user  # the signed link stands in for signing in
     if request.method == "POST" and request.POST.get("action") == "cancel":
         return _cancel(
@@ -167,7 +169,7 @@ def appointment_manage_link(request, token):
 
 @login_required
 def profile(request):
-    patient = selectors.patient_for_user(request.user)
+    patient = services.patient_for_user(request.user)
     # Bound on every POST, even an empty one, so missing fields are named rather than ignored.
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=patient)
     if form.is_bound and form.is_valid():

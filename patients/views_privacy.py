@@ -12,13 +12,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic.errors import NotAllowed
-from patients import privacy, selectors
+from patients import privacy, services
 from patients.forms_privacy import DeletionRequestForm
+from patients.selectors import Access
 
 
 @login_required
 def privacy_home(request):
-    patient = selectors.patient_for_user(request.user)
+    patient = services.patient_for_user(request.user)
     context = {"patient": patient, "form": DeletionRequestForm()}
     return render(request, "patients/privacy.html", context)
 
@@ -26,8 +27,8 @@ def privacy_home(request):
 @never_cache
 @login_required
 def data_export_json(request):
-    patient = selectors.patient_for_user(request.user)
-    data = privacy.access_data_export(request, patient=patient)
+    patient = services.patient_for_user(request.user)
+    data = privacy.access_data_export(Access.of(request, via="data export"), patient=patient)
     response = JsonResponse(data, json_dumps_params={"indent": 2})
     filename = f"backstride-my-data-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -37,8 +38,8 @@ def data_export_json(request):
 @never_cache
 @login_required
 def data_export_page(request):
-    patient = selectors.patient_for_user(request.user)
-    data = privacy.access_data_export(request, patient=patient)
+    patient = services.patient_for_user(request.user)
+    data = privacy.access_data_export(Access.of(request, via="data export"), patient=patient)
     for intake in data["intakes"]:
         intake["answers_in_words"] = privacy.readable_answers(intake["answers"])
     return render(request, "patients/privacy_export.html", {"data": data})
@@ -46,7 +47,7 @@ def data_export_page(request):
 
 @login_required
 def deletion_request(request):
-    patient = selectors.patient_for_user(request.user)
+    patient = services.patient_for_user(request.user)
     form = DeletionRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
@@ -68,7 +69,7 @@ def deletion_request(request):
 @login_required
 @require_POST
 def deletion_withdraw(request):
-    patient = selectors.patient_for_user(request.user)
+    patient = services.patient_for_user(request.user)
     try:
         privacy.account_deletion_withdraw(patient=patient)
     except NotAllowed as refusal:

@@ -40,7 +40,7 @@ def _clear_cache():
 def _staff_force_login_includes_the_second_factor(monkeypatch):
     """`client.force_login(staff)` skips the password; it skips the authenticator code too.
 
-    The staff admin lets nobody in without both factors (clinic.admin_site); tests that are not
+    The staff admin lets nobody in without both factors (staff.site); tests that are not
     about signing in log staff in with force_login as before. tests/clinic/test_staff_2fa.py
     signs in through the real forms.
     """

@@ -7,6 +7,8 @@ questions, sections 5-7's advice) lives in one place.
 
 from collections.abc import Mapping
 
+from triage.engine import FIELDS
+
 # Plain-language questions and short help for the protocol answers. The engine's labels are
 # statements for staff screens; a patient answers questions. The SBST items keep the protocol's
 # paraphrase word for word (Keele's own wording is licensed), so they use the engine's labels.
@@ -77,6 +79,14 @@ QUESTIONS: dict[str, tuple[str, str]] = {
         "Answering Yes does not commit you to anything.",
     ),
 }
+
+
+def question_for(name: str) -> str:
+    """The question a protocol answer is asked with, for messages and copies that name a field."""
+    if name in QUESTIONS:
+        return QUESTIONS[name][0]
+    return FIELDS[name].label if name in FIELDS else name
+
 
 PATHWAY_TITLES = {
     "self_care": "A self-care plan",

@@ -337,13 +337,6 @@ def step_for(slug: str) -> Step | None:
     return next((step for step in STEPS if step.slug == slug), None)
 
 
-def question_for(name: str) -> str:
-    """The question a protocol answer is asked with, for messages that name a field."""
-    if name in advice.QUESTIONS:
-        return advice.QUESTIONS[name][0]
-    return engine.FIELDS[name].label if name in engine.FIELDS else name
-
-
 def neighbours(step: Step) -> tuple[Step | None, Step | None]:
     """The steps before and after ``step`` (None at either end)."""
     before = STEPS[step.number - 2] if step.number > 1 else None

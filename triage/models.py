@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from clinic.models.appointments import InvalidTransition
 from triage import engine
 
 URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(engine.URGENCIES)}
@@ -38,6 +39,18 @@ class Intake(models.Model):
         CONTACTED = "contacted", "Contacted"
         SCHEDULED = "scheduled", "Scheduled"
         CLOSED = "closed", "Closed"
+
+    # The only moves an intake's status may make; `check_transition` is the one place that
+    # enforces them. Moving to the status it already has is a no-op and always allowed (staff
+    # edit a closed intake's outcome; rebooking keeps it scheduled). A closed intake is final:
+    # it is never reopened.
+    TRANSITIONS = {
+        Status.NEW: {Status.CONTACTED, Status.SCHEDULED, Status.CLOSED},
+        Status.CONTACTED: {Status.SCHEDULED, Status.CLOSED},
+        # Back to contacted when the appointment was cancelled or missed.
+        Status.SCHEDULED: {Status.CONTACTED, Status.SCHEDULED, Status.CLOSED},
+        Status.CLOSED: set(),
+    }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
@@ -89,6 +102,23 @@ class Intake(models.Model):
     @property
     def age(self) -> int:
         return self.answers.get("age")
+
+    def check_transition(self, new_status: str) -> None:
+        """Raise InvalidTransition, with a message for staff, unless the move is allowed."""
+        if new_status not in self.Status.values:
+            raise InvalidTransition(f"“{new_status}” is not an intake status.")
+        if new_status == self.status or new_status in self.TRANSITIONS[self.Status(self.status)]:
+            return
+        current = self.Status(self.status).label.lower()
+        if new_status == self.Status.NEW:
+            raise InvalidTransition(f"A {current} intake cannot go back to new.")
+        if self.status == self.Status.CLOSED:
+            raise InvalidTransition(
+                f"A closed intake cannot be reopened as {self.Status(new_status).label.lower()}."
+            )
+        raise InvalidTransition(
+            f"A {current} intake cannot become {self.Status(new_status).label.lower()}."
+        )
 
 
 class TriageDecision(models.Model):

@@ -123,9 +123,16 @@ def intake_attach(*, intake: Intake, patient) -> Intake:
 
 @transaction.atomic
 def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") -> Intake:
+    """Move the intake to `status` (and record the outcome, if given).
+
+    Every move is validated by `Intake.check_transition` on the locked, current row: raises
+    InvalidTransition (e.g. a closed intake back to new) and NotAllowed for an unknown status.
+    Moving to the status it already has only updates the outcome.
+    """
     if status not in Intake.Status.values:
         raise NotAllowed("Unknown intake status.")
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    intake.check_transition(status)
     intake.status = status
     update = ["status", "updated_at"]
     if outcome:

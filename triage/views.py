@@ -122,7 +122,7 @@ def review(request):
 
 
 def result(request, public_id):
-    intake = selectors.access_intake(request, public_id=public_id)
+    intake = selectors.access_intake(selectors.Access.of(request), public_id=public_id)
     decision = intake.current_decision
     if decision is None:
         raise Http404("No decision for this intake.")
@@ -160,5 +160,5 @@ def _remember_intake(request, intake) -> None:
 def _back_to_the_step(request, error: engine.TriageError):
     # The forms check what the engine checks, so this is a safety net, not a normal path.
     for name, problem in error.errors.items():
-        messages.error(request, f"{forms.question_for(name)}: {problem}.")
+        messages.error(request, f"{advice.question_for(name)}: {problem}.")
     return _to_step(forms.step_of_field(next(iter(error.errors), "")))

@@ -20,7 +20,8 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import BaseThrottle
 
 from clinic.errors import NotAllowed
-from patients import selectors, tokens
+from patients import services, tokens
+from patients.selectors import Access
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,13 @@ def caller_patient(request):
             "The API acts for patient accounts; staff schedule and change appointments in "
             "the admin."
         )
-    return selectors.patient_for_user(request.user)
+    return services.patient_for_user(request.user)
 
 
-def access_via(request) -> str:
-    """How a read reached patient data, for the access log: "API GET /api/v1/intakes/..."."""
-    return f"API {request.method} {request.path}"
+def api_access(request) -> Access:
+    """The reader of an API call, for the selectors: the caller, and "API GET /api/v1/..." as
+    how the read reached patient data (the access log)."""
+    return Access.of(request, via=f"API {request.method} {request.path}")
 
 
 class FixedWindowRateLimit(BaseThrottle):

@@ -174,6 +174,44 @@ class IntakeOut(Schema):
     )
 
 
+MAX_OFFER_DAYS = 28  # as the staff scheduling page: four weeks of an intake's times at most
+
+
+class IntakeSlotQuery(Schema):
+    location: Slug | None = Field(
+        None, description="A location's slug; defaults to the intake's preferred location."
+    )
+    date_from: dt.date | None = Field(
+        None, description="The first local date; defaults to today at the location."
+    )
+    days: int = Field(7, ge=1, le=MAX_OFFER_DAYS, description="How many local dates to list.")
+
+
+class OfferedSlotOut(SlotOut):
+    key: str = Field(description="The time's key, as the booking pages carry it.")
+    within_window: bool = Field(description="Whether it starts by `window_end`.")
+
+
+class IntakeSlotsOut(Schema):
+    service: str = Field(description="The slug of the service the patient may book online.")
+    location: str = Field(description="The location's slug.")
+    time_zone: str = Field(description="IANA zone of the location; the times use it.")
+    window_end: dt.datetime = Field(
+        description="Seen by: the intake's submission plus the protocol's staff target for the "
+        "urgency of its current decision (protocol section 6), local time at the location."
+    )
+    fits_window: bool = Field(
+        description="Whether any free time at the location, from now on, starts by window_end "
+        "(not only on the dates listed)."
+    )
+    slots: list[OfferedSlotOut]
+
+
+def offered_slot_out(offer) -> dict:
+    """A scheduling OfferedSlot: the slot as `slot_out` shows it, with its key and window flag."""
+    return {**slot_out(offer.slot), "key": offer.key, "within_window": offer.within_window}
+
+
 # --- Appointments ---------------------------------------------------------------------------------
 class AppointmentIn(Input):
     service: Slug

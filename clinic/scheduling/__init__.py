@@ -2,8 +2,10 @@
 
 No HTTP and no templates here; the pages, the admin and the API all call these functions.
 
-- `availability`: `available_slots` (the one source of free times), target windows, alternatives.
-- `rules`: who may book what (protocol section 7).
+- `availability`: `available_slots` (the one source of free times) and the nearest alternatives.
+- `offers`: what an intake is offered (`offers_for_intake`): its target window (protocol
+  section 6), the free times by local day, and the slot key they travel as.
+- `rules`: who may book what (protocol section 7), `online_service_for` among it.
 - `booking`: `appointment_book`, `appointment_cancel`, `appointment_reschedule`,
   `appointment_set_status`.
 - `waitlist`: `waitlist_join` and the offer of a freed time.
@@ -11,13 +13,7 @@ No HTTP and no templates here; the pages, the admin and the API all call these f
 
 from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition
-from clinic.scheduling.availability import (
-    Slot,
-    available_slots,
-    nearest_alternatives,
-    slots_for_decision,
-    target_window_end,
-)
+from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
 from clinic.scheduling.booking import (
     SlotTaken,
     appointment_book,
@@ -25,13 +21,27 @@ from clinic.scheduling.booking import (
     appointment_reschedule,
     appointment_set_status,
 )
-from clinic.scheduling.rules import check_booking_allowed
+from clinic.scheduling.offers import (
+    OfferedSlot,
+    Offers,
+    SlotKey,
+    offered_slot,
+    offers_for_intake,
+    parse_slot_key,
+    slot_key,
+    target_window_end,
+    window_end_for,
+)
+from clinic.scheduling.rules import check_booking_allowed, online_refusal, online_service_for
 from clinic.scheduling.waitlist import offer_to_waitlist, waitlist_join
 
 __all__ = [
     "InvalidTransition",
     "NotAllowed",
+    "OfferedSlot",
+    "Offers",
     "Slot",
+    "SlotKey",
     "SlotTaken",
     "appointment_book",
     "appointment_cancel",
@@ -41,7 +51,13 @@ __all__ = [
     "check_booking_allowed",
     "nearest_alternatives",
     "offer_to_waitlist",
-    "slots_for_decision",
+    "offered_slot",
+    "offers_for_intake",
+    "online_refusal",
+    "online_service_for",
+    "parse_slot_key",
+    "slot_key",
     "target_window_end",
     "waitlist_join",
+    "window_end_for",
 ]

@@ -37,7 +37,6 @@ from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentStatus, Location, TimeOff, WorkingHours
-from triage import engine
 
 # Zones are at most 14 hours from UTC: a local date lies within a day either side of the UTC date.
 _ZONE_MARGIN = timedelta(days=1)
@@ -349,37 +348,6 @@ class BusyIntervals:
     def overlaps(self, start, end) -> bool:
         index = bisect_left(self.starts, end)
         return index > 0 and self.max_end[index - 1] > start
-
-
-# --- Triage target windows (protocol sections 6 and 7) ------------------------------------------
-def target_window_end(*, decision) -> datetime:
-    """When the patient should have been seen by: the decision's time plus the section 6 staff
-    target for its urgency (urgent 14 days, soon 28, routine 42)."""
-    return decision.created_at + engine.STAFF_TARGET[decision.urgency]
-
-
-def slots_for_decision(
-    *, decision, service, locations: Iterable[Location] | None = None, now: datetime | None = None
-) -> tuple[list[Slot], bool]:
-    """Slots to offer a patient for a triage decision, and whether they fit its target window.
-
-    When some slot starts inside the window (protocol section 6), only those are returned with
-    True, so the first slot offered lies inside the target. When none does, every slot up to
-    the booking horizon is returned with False, so the page can say so and offer the waitlist.
-    """
-    now = now or timezone.now()
-    window_end = target_window_end(decision=decision)
-    slots = available_slots(
-        service=service,
-        locations=locations,
-        date_from=(now - _ZONE_MARGIN).date(),
-        date_to=(now + settings.BOOKING_MAX_ADVANCE + _ZONE_MARGIN).date(),
-        now=now,
-    )
-    inside = [slot for slot in slots if slot.start <= window_end]
-    if inside:
-        return inside, True
-    return slots, False
 
 
 def nearest_alternatives(

@@ -181,6 +181,7 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
     notifications.plan_reminders(appointment=appointment)
     # Saved row by row (not .update()) so the audit log records these changes to patient data.
     if intake is not None and intake.status != Intake.Status.SCHEDULED:
+        intake.check_transition(Intake.Status.SCHEDULED)  # InvalidTransition: a closed intake
         intake.status = Intake.Status.SCHEDULED
         intake.save(update_fields=["status", "updated_at"])
     # The booking is the waitlist's confirmation: first to book gets the freed time.

@@ -1,10 +1,51 @@
-"""Who may book what (protocol section 7), shared by booking and the waitlist."""
+"""Who may book what (protocol section 7), shared by booking, the waitlist, the pages and the API.
+
+`online_refusal` is the one predicate for "may the patient book this decision online":
+`online_service_for` (what the pages and the API offer) and `check_booking_allowed` (what a
+booking may be) both ask it.
+"""
 
 from clinic.errors import NotAllowed
+from clinic.models import Service
 from triage.models import Intake, Pathway, Urgency
 
 # Protocol section 7: the only pathway a patient books online; the others are scheduled by staff.
 ONLINE_PATHWAYS = frozenset({Pathway.PHYSIO})
+
+_EMERGENCY_ONLINE = (
+    "Your answers need urgent medical attention: please go to an emergency department now. "
+    "Appointments can be booked after our staff have reviewed your case."
+)
+
+
+def online_refusal(decision) -> str | None:
+    """Why a patient may not book online for this triage decision (a patient-readable
+    sentence), or None when they may (protocol section 7)."""
+    if decision is None:
+        return "Please answer the back-pain questions first, so we can offer the right appointment."
+    if decision.urgency == Urgency.EMERGENCY:
+        return _EMERGENCY_ONLINE
+    if decision.clinician_review:
+        return (
+            "A clinician needs to look at your answers before anything is booked. We will "
+            "contact you within 1 working day."
+        )
+    if decision.pathway == Pathway.SELF_CARE:
+        return (
+            "Your plan is self-care, so no appointment is needed. If things are not better in "
+            "two weeks, we will check in with you."
+        )
+    if decision.pathway not in ONLINE_PATHWAYS:
+        return "Our staff will schedule this appointment for you and let you know the time."
+    return None
+
+
+def online_service_for(intake: Intake | None) -> Service | None:
+    """The service the patient may book themselves for this intake, or None (protocol 7)."""
+    decision = intake.current_decision if intake is not None else None
+    if online_refusal(decision) is not None:
+        return None
+    return Service.objects.filter(pathway=decision.pathway, bookable_online=True).first()
 
 
 def check_booking_allowed(*, patient, intake: Intake | None, service, online: bool) -> None:
@@ -17,14 +58,15 @@ def check_booking_allowed(*, patient, intake: Intake | None, service, online: bo
     """
     if intake is not None and intake.patient_id != patient.pk:
         raise NotAllowed("This questionnaire belongs to another account.")
+    if intake is not None and intake.status == Intake.Status.CLOSED:
+        raise NotAllowed(
+            "This questionnaire is closed. Please answer the back-pain questions again so we can "
+            "offer the right appointment."
+        )
     decision = intake.current_decision if intake is not None else None
     if decision is not None and decision.urgency == Urgency.EMERGENCY:
         if online:
-            raise NotAllowed(
-                "Your answers need urgent medical attention: please go to an emergency "
-                "department now. Appointments can be booked after our staff have reviewed "
-                "your case."
-            )
+            raise NotAllowed(_EMERGENCY_ONLINE)
         raise NotAllowed(
             "This case is marked as an emergency. A clinician must review it and change its "
             "urgency before an appointment is booked."
@@ -35,23 +77,8 @@ def check_booking_allowed(*, patient, intake: Intake | None, service, online: bo
         raise NotAllowed(
             f"{service.name} is scheduled by our staff; we will contact you with a time."
         )
-    if decision is None:
-        raise NotAllowed(
-            "Please answer the back-pain questions first, so we can offer the right appointment."
-        )
-    if decision.clinician_review:
-        raise NotAllowed(
-            "A clinician needs to look at your answers before anything is booked. We will "
-            "contact you within 1 working day."
-        )
-    if decision.pathway == Pathway.SELF_CARE:
-        raise NotAllowed(
-            "Your plan is self-care, so no appointment is needed. If things are not better in "
-            "two weeks, we will check in with you."
-        )
-    if decision.pathway not in ONLINE_PATHWAYS:
-        raise NotAllowed(
-            "Our staff will schedule this appointment for you and let you know the time."
-        )
+    refusal = online_refusal(decision)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     if service.pathway != decision.pathway:
         raise NotAllowed("This service does not match your care plan; please choose another.")

@@ -8,7 +8,9 @@ The offer holds nothing back: the first patient to book the time gets it, and bo
 from datetime import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.http import urlencode
 
 from clinic import notifications
 from clinic.errors import NotAllowed
@@ -20,6 +22,7 @@ from clinic.models import (
     WaitlistEntry,
 )
 from clinic.scheduling.availability import available_slots
+from clinic.scheduling.offers import slot_key
 from clinic.scheduling.rules import check_booking_allowed
 
 # Where the offer sends the patient: their page lists their plan and the times they can book.
@@ -53,11 +56,6 @@ def waitlist_join(*, patient, intake, service, locations) -> WaitlistEntry:
 
 def _confirm_path(intake, freed) -> str:
     """The booking confirmation page for exactly the freed time: one tap to take it."""
-    from django.urls import reverse
-    from django.utils.http import urlencode
-
-    from patients.forms import slot_key
-
     path = reverse("patients:book_confirm", args=[intake.public_id])
     return f"{path}?{urlencode({'slot': slot_key(freed)})}"
 

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.dateformat import format as format_date
 
-from patients.forms import slot_key as make_slot_key
+from clinic.scheduling import slot_key as make_slot_key
 
 register = template.Library()
 

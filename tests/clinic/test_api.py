@@ -212,6 +212,7 @@ def test_a_month_of_slots_is_the_most_one_request_returns(clinic):
     [
         ("post", "/api/v1/intakes"),
         ("get", "/api/v1/intakes/00000000-0000-4000-8000-000000000000"),
+        ("get", "/api/v1/intakes/00000000-0000-4000-8000-000000000000/slots"),
         ("get", "/api/v1/appointments"),
         ("post", "/api/v1/appointments"),
         ("post", "/api/v1/appointments/00000000-0000-4000-8000-000000000000/cancel"),
@@ -654,6 +655,7 @@ def test_the_schema_documents_every_operation_and_its_errors():
         ("GET", "/api/v1/slots"),
         ("POST", "/api/v1/intakes"),
         ("GET", "/api/v1/intakes/{id}"),
+        ("GET", "/api/v1/intakes/{id}/slots"),
         ("GET", "/api/v1/appointments"),
         ("POST", "/api/v1/appointments"),
         ("POST", "/api/v1/appointments/{id}/cancel"),

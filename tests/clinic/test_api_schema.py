@@ -127,6 +127,13 @@ def _steer(case, seeded) -> None:
         case.path_parameters = {"id": str(seeded["appointment"].public_id)}
     elif path == "/api/v1/intakes/{id}":
         case.path_parameters = {"id": str(seeded["intakes"][pick % 3].public_id)}
+    elif path == "/api/v1/intakes/{id}/slots":
+        case.path_parameters = {"id": str(seeded["intakes"][pick % 3].public_id)}
+        case.query = {
+            "date_from": (seeded["first_day"] + dt.timedelta(days=pick % 5)).isoformat(),
+            "days": 1 + pick % 7,
+            **({"location": seeded["location"].slug} if pick % 2 else {}),
+        }
     if not isinstance(case.body, dict):
         return
     start = seeded["starts"][pick % len(seeded["starts"])].isoformat()

@@ -9,7 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AppointmentStatus, Discipline, TimeOff
-from clinic.scheduling import available_slots, slots_for_decision, target_window_end
+from clinic.scheduling import (
+    available_slots,
+    offers_for_intake,
+    target_window_end,
+    window_end_for,
+)
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -358,39 +363,54 @@ def test_the_query_count_does_not_grow_with_days_or_locations():
     ],
 )
 def test_the_target_window_is_the_staff_target_for_the_urgency(answers, urgency, days):
-    decision = make_intake(**answers).current_decision
+    intake = make_intake(**answers)
 
-    assert decision.urgency == urgency
-    assert target_window_end(decision=decision) == decision.created_at + dt.timedelta(days=days)
+    assert intake.current_decision.urgency == urgency
+    assert window_end_for(intake) == intake.created_at + dt.timedelta(days=days)
+    assert target_window_end(submitted_at=NOW, urgency=urgency) == NOW + dt.timedelta(days=days)
 
 
-def test_slots_for_a_decision_offer_only_times_inside_its_target_window():
+def test_offers_mark_the_times_inside_the_target_window():
     location = LocationFactory()
     physio_at(location)
-    decision = make_intake(location=location, sbst_5=True, sbst_6=True, sbst_7=True, sbst_8=True)
-    decision = decision.current_decision  # soon: seen within 28 days
+    intake = make_intake(location=location, sbst_5=True, sbst_6=True, sbst_7=True, sbst_8=True)
+    assert intake.current_decision.urgency == "soon"  # seen within 28 days: by 30 March
 
-    slots, fits = slots_for_decision(
-        decision=decision, service=ServiceFactory(), locations=[location]
+    offers = offers_for_intake(
+        intake=intake, service=ServiceFactory(), location=location, first_day=MONDAY, days=35
     )
 
-    assert fits is True
-    assert slots[0].start >= NOW + dt.timedelta(hours=2)
-    assert max(s.start for s in slots) <= NOW + dt.timedelta(days=28)
-    assert len(slots) == 4 * 3  # four Tuesdays, three slots each
+    assert offers.fits_window is True
+    assert offers.window_end == NOW.astimezone(UTC) + dt.timedelta(days=28)  # 09:00 CDT
+    assert list(offers.days) == [TUESDAY + dt.timedelta(weeks=n) for n in range(5)]
+    inside = [offer.slot.start for offer in offers.slots if offer.within_window]
+    assert len(inside) == 4 * 3  # four Tuesdays inside, three slots each; the fifth is after
+    assert min(inside) >= NOW + dt.timedelta(hours=2)
+    assert max(inside) <= offers.window_end
+    fifth = offers.days[TUESDAY + dt.timedelta(weeks=4)]
+    assert not any(offer.within_window for offer in fifth)
 
 
-def test_when_nothing_fits_the_window_the_later_times_come_with_a_warning():
+def test_when_nothing_fits_the_window_the_later_times_are_marked_outside_it():
     location = LocationFactory()
     practitioner = physio_at(location)
     TimeOff.objects.create(practitioner=practitioner, start=NOW, end=NOW + dt.timedelta(days=50))
-    decision = make_intake(location=location, sbst_1=True, sbst_2=True, sbst_3=True, sbst_4=True)
-    decision = decision.current_decision  # routine: seen within 42 days
+    intake = make_intake(location=location, sbst_1=True, sbst_2=True, sbst_3=True, sbst_4=True)
+    service = ServiceFactory()  # routine: seen within 42 days
 
-    slots, fits = slots_for_decision(
-        decision=decision, service=ServiceFactory(), locations=[location]
+    this_week = offers_for_intake(
+        intake=intake, service=service, location=location, first_day=MONDAY, days=7
+    )
+    later = offers_for_intake(
+        intake=intake,
+        service=service,
+        location=location,
+        first_day=MONDAY + dt.timedelta(days=52),
+        days=7,
     )
 
-    assert fits is False
-    assert slots
-    assert min(s.start for s in slots) > target_window_end(decision=decision)
+    assert (this_week.fits_window, this_week.days) == (False, {})
+    assert later.fits_window is False
+    assert later.slots
+    assert not any(offer.within_window for offer in later.slots)
+    assert min(offer.slot.start for offer in later.slots) > window_end_for(intake)

@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from clinic import dashboard, roles
+from clinic import roles
 from clinic.models import AppointmentStatus
+from staff import dashboard
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,

@@ -70,7 +70,8 @@ def mid_send(folder, *, processes: int) -> bool:
     """Whether `processes` pool processes are each well inside a slowed send (see
     tests.support.mail.SlowFileEmailBackend), far from the moment a message leaves."""
     # File times come from the real clock, also when the session's clock is moved ahead.
-    now = time_machine.escape_hatch.time.time()
+    hatch = time_machine.escape_hatch
+    now = hatch.time.time() if hatch.is_travelling() else time.time()
     fresh = []
     for marker in folder.glob("sending-*"):
         try:

@@ -25,7 +25,7 @@ from clinic.models import (
     Practitioner,
     Service,
 )
-from patients.forms import parse_slot_key
+from clinic.scheduling import parse_slot_key
 from tests.e2e.helpers import (
     MEDIUM_RISK,
     MailReader,

@@ -96,16 +96,17 @@ MATRIX = {
 
 def read(world: World, kind: str, request):
     """What the selector hands back for one cell (raises Http404 when refused)."""
+    access = selectors.Access.of(request)
     if kind == "intake":
-        return selectors.access_intake(request, public_id=world.intake.public_id)
+        return selectors.access_intake(access, public_id=world.intake.public_id)
     if kind == "decision":
-        intake = selectors.access_intake(request, public_id=world.intake.public_id)
-        return selectors.access_decisions(request, intake=intake).get(pk=world.decision.pk)
+        intake = selectors.access_intake(access, public_id=world.intake.public_id)
+        return selectors.access_decisions(access, intake=intake).get(pk=world.decision.pk)
     if kind == "appointment":
-        return selectors.access_appointment(request, public_id=world.appointment.public_id)
+        return selectors.access_appointment(access, public_id=world.appointment.public_id)
     if kind == "patient":
-        return selectors.access_patient(request, public_id=world.patient_a.public_id)
-    return selectors.access_intake(request, public_id=world.emergency.public_id)
+        return selectors.access_patient(access, public_id=world.patient_a.public_id)
+    return selectors.access_intake(access, public_id=world.emergency.public_id)
 
 
 def in_scope(world: World, kind: str, user) -> bool:
@@ -175,9 +176,22 @@ def test_a_browser_sees_its_own_anonymous_intake_until_it_is_attached(world):
         "not-a-uuid",
     ]
 
-    assert selectors.access_intake(request, public_id=anonymous.public_id) == anonymous
+    access = selectors.Access.of(request)
+    assert selectors.access_intake(access, public_id=anonymous.public_id) == anonymous
     with pytest.raises(Http404):
-        selectors.access_intake(request, public_id=world.intake.public_id)
+        selectors.access_intake(access, public_id=world.intake.public_id)
+
+
+def test_a_task_or_command_reads_through_the_same_scope_without_a_request(world):
+    """No request needed: the actor decides the scope and the access log names the reader."""
+    outsider = selectors.Access(actor=world.users["scheduler Y"], via="command: reminders")
+    with pytest.raises(Http404):
+        selectors.access_intake(outsider, public_id=world.intake.public_id)
+
+    own = selectors.Access(actor=world.patient_a.user, via="task: follow-up")
+    assert selectors.access_intake(own, public_id=world.intake.public_id) == world.intake
+    entry = AccessLog.objects.get(object_id=str(world.intake.public_id), via="task: follow-up")
+    assert entry.actor == world.patient_a.user
 
 
 # --- Every URL that takes an id: patient B with patient A's ids gets a 404 --------------------

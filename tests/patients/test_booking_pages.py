@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from clinic import links, scheduling
 from clinic.models import Appointment, Notification, NotificationKind, TimeOff, WaitlistEntry
-from patients.forms import slot_key
 from tests.factories import (
     LocationFactory,
     PatientFactory,
@@ -112,7 +111,7 @@ def test_a_slot_taken_between_choosing_and_confirming_offers_three_alternatives(
     slot = scheduling.available_slots(
         service=ServiceFactory(), locations=[location], date_from=NOW.date(), date_to=NOW.date()
     )[0]
-    assert slot_key(slot) == key
+    assert scheduling.slot_key(slot) == key
     scheduling.appointment_book(
         patient=rival,
         service=ServiceFactory(),

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import notifications, roles
-from clinic.admin_privacy import confirm_account_deletion
 from clinic.errors import NotAllowed
 from clinic.models import (
     Appointment,
@@ -27,6 +26,7 @@ from clinic.models import (
 )
 from patients import privacy
 from patients.models import AccessLog, Patient
+from staff.privacy import confirm_account_deletion
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,

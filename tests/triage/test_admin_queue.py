@@ -419,7 +419,7 @@ def test_unfiltered_queue_never_counts_the_whole_intake_table(client, chaska):
 
 
 def test_a_large_result_is_shown_as_more_than_the_cap(client, chaska, monkeypatch):
-    from clinic.admin_scope import EstimatedCountPaginator
+    from staff.scope import EstimatedCountPaginator
 
     monkeypatch.setattr(EstimatedCountPaginator, "cap", 3)
     superuser = StaffFactory(is_superuser=True)
@@ -432,7 +432,7 @@ def test_a_large_result_is_shown_as_more_than_the_cap(client, chaska, monkeypatc
 
 @pytest.mark.postgres
 def test_on_postgresql_the_unfiltered_count_is_the_planners_estimate(client, chaska, monkeypatch):
-    from clinic.admin_scope import EstimatedCountPaginator
+    from staff.scope import EstimatedCountPaginator
 
     monkeypatch.setattr(EstimatedCountPaginator, "cap", 3)
     superuser = StaffFactory(is_superuser=True)
@@ -509,7 +509,10 @@ def schedule_url(intake):
 
 
 def slot(practitioner, start):
-    return f"{practitioner.pk}@{start.isoformat()}"
+    """The key the page posts for this time, at the practitioner's (one) location."""
+    from clinic.scheduling import SlotKey, slot_key
+
+    return slot_key(SlotKey(practitioner.pk, practitioner.locations.get().pk, start))
 
 
 def test_scheduler_books_an_imaging_scan_from_the_queue(client, scheduler, chaska, imaging, monday):

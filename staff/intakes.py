@@ -2,12 +2,13 @@
 
 Emergency first, then urgent, soon, routine; within each, the oldest intake first (the
 `intake_queue_order` index). Waiting time is measured against the staff target of protocol
-section 6 (see `triage.admin.filters`). Writes go through `triage.services` and
+section 6 (see `staff.queue_filters`). Writes go through `triage.services` and
 `clinic.scheduling`; decisions are append-only, so an override adds one.
 """
 
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -18,13 +19,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from clinic import roles
-from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, staff_location_ids
-from clinic.models import User
+from clinic.models import InvalidTransition, User
 from patients.selectors import scope_intakes
-from triage import engine, services
-from triage.admin import decisions, schedule
-from triage.admin.decisions import TriageDecisionInline, red_flag_badges
-from triage.admin.filters import (
+from staff import decisions, schedule
+from staff.decisions import TriageDecisionInline, red_flag_badges
+from staff.forms import CloseForm
+from staff.queue_filters import (
     AssignedFilter,
     OverdueFilter,
     PreferredLocationFilter,
@@ -34,7 +34,8 @@ from triage.admin.filters import (
     is_still_waiting,
     urgency_of,
 )
-from triage.admin.forms import CloseForm
+from staff.scope import EstimatedCountPaginator, LocationScopedAdmin, staff_location_ids
+from triage import engine, services
 from triage.models import Intake, Urgency
 
 
@@ -46,6 +47,23 @@ def assignable_staff(request):
     if ids is not None:
         users = users.filter(Q(locations__in=ids) | Q(groups__name=roles.TRIAGE_CLINICIAN))
     return users.distinct().order_by("first_name", "last_name", "email")
+
+
+class IntakeHandlingForm(forms.ModelForm):
+    """The change page's form: a refused status move is an error on the status field.
+
+    Which moves are allowed is the model's `check_transition`; this only asks it, so staff see
+    why instead of a failed save. The service checks again, on the locked row, when saving.
+    """
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if self.instance.pk is not None:
+            try:
+                self.instance.check_transition(status)
+            except InvalidTransition as refused:
+                raise forms.ValidationError(str(refused)) from refused
+        return status
 
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -85,6 +103,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ("assign_to_me", "mark_contacted", "close_with_outcome")
+    form = IntakeHandlingForm
     change_form_template = "admin/triage/intake/change_form.html"
 
     fieldsets = (
@@ -321,12 +340,16 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         if "assigned_to" in form.changed_data:
             services.intake_assign(intake=obj, assignee=form.cleaned_data["assigned_to"])
         if {"status", "outcome"} & set(form.changed_data):
-            services.intake_set_status(
-                intake=obj,
-                actor=request.user,
-                status=form.cleaned_data["status"],
-                outcome=form.cleaned_data["outcome"],
-            )
+            try:
+                services.intake_set_status(
+                    intake=obj,
+                    actor=request.user,
+                    status=form.cleaned_data["status"],
+                    outcome=form.cleaned_data["outcome"],
+                )
+            except InvalidTransition as refused:
+                # Changed by someone else since the form was checked: say so, save nothing.
+                self.message_user(request, f"The status was not changed: {refused}", messages.ERROR)
 
     # --- actions
 
@@ -340,37 +363,31 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Mark contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
-        contacted = skipped = 0
-        for intake in queryset:
-            if intake.status != Intake.Status.NEW:
-                skipped += 1
-                continue
-            services.intake_set_status(
-                intake=intake, actor=request.user, status=Intake.Status.CONTACTED
-            )
-            contacted += 1
+        contacted, unchanged, refused = self._set_status(
+            request, queryset, status=Intake.Status.CONTACTED
+        )
         self.message_user(request, f"{contacted} intake(s) marked contacted.", messages.SUCCESS)
-        if skipped:
+        if unchanged:
             self.message_user(
-                request,
-                f"{skipped} intake(s) left as they were: only new intakes can be marked contacted.",
-                messages.WARNING,
+                request, f"{unchanged} intake(s) were already contacted.", messages.INFO
             )
+        self._report_refused(request, refused, "marked contacted")
 
     @admin.action(description="Close with an outcome…", permissions=["change"])
     def close_with_outcome(self, request, queryset):
         form = CloseForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            count = 0
-            for intake in queryset.exclude(status=Intake.Status.CLOSED):
-                services.intake_set_status(
-                    intake=intake,
-                    actor=request.user,
-                    status=Intake.Status.CLOSED,
-                    outcome=form.cleaned_data["outcome"],
+            closed, unchanged, refused = self._set_status(
+                request, queryset, status=Intake.Status.CLOSED, outcome=form.cleaned_data["outcome"]
+            )
+            self.message_user(request, f"{closed} intake(s) closed.", messages.SUCCESS)
+            if unchanged:
+                self.message_user(
+                    request,
+                    f"{unchanged} intake(s) were already closed; their outcome was kept.",
+                    messages.INFO,
                 )
-                count += 1
-            self.message_user(request, f"{count} intake(s) closed.", messages.SUCCESS)
+            self._report_refused(request, refused, "closed")
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -381,6 +398,36 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/triage/intake/close_outcome.html", context)
+
+    def _set_status(self, request, queryset, *, status, outcome=""):
+        """Move each intake through the service; returns (moved, already there, refusals).
+
+        The service decides which moves are allowed; intakes already in `status` are left
+        alone (a bulk close must not overwrite an earlier outcome).
+        """
+        moved, unchanged, refused = 0, 0, []
+        for intake in queryset:
+            if intake.status == status:
+                unchanged += 1
+                continue
+            try:
+                services.intake_set_status(
+                    intake=intake, actor=request.user, status=status, outcome=outcome
+                )
+            except InvalidTransition as refusal:
+                refused.append(str(refusal))
+            else:
+                moved += 1
+        return moved, unchanged, refused
+
+    def _report_refused(self, request, refused, verb):
+        if refused:
+            reasons = " ".join(dict.fromkeys(refused))  # each reason once, in order
+            self.message_user(
+                request,
+                f"{len(refused)} intake(s) could not be {verb}: {reasons}",
+                messages.ERROR,
+            )
 
     # --- the override and schedule pages
 
@@ -400,7 +447,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         return custom + super().get_urls()
 
     def override_view(self, request, object_id):
-        """Record a clinician's decision (see `triage.admin.decisions`)."""
+        """Record a clinician's decision (see `staff.decisions`)."""
         intake = self.get_object(request, unquote(object_id))
         if intake is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
@@ -409,7 +456,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         return decisions.override_page(self, request, intake)
 
     def schedule_view(self, request, object_id):
-        """Book an appointment for this intake (see `triage.admin.schedule`)."""
+        """Book an appointment for this intake (see `staff.schedule`)."""
         intake = self.get_object(request, unquote(object_id))
         if intake is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.admin_scope import StaffLocationFilter
+from staff.scope import StaffLocationFilter
 from triage import engine
 from triage.models import URGENCY_RANK, Intake, Urgency
 

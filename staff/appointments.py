@@ -15,7 +15,14 @@ from django.urls import path
 from django.utils import timezone
 
 from clinic import scheduling
-from clinic.admin_scope import (
+from clinic.models import Appointment, AppointmentEvent, AppointmentStatus, Location
+from patients.selectors import (
+    Access,
+    day_sheet_appointments,
+    record_access,
+    scope_appointments,
+)
+from staff.scope import (
     EstimatedCountPaginator,
     IdFilter,
     LocationScopedAdmin,
@@ -24,8 +31,6 @@ from clinic.admin_scope import (
     practitioners_in_scope,
     staff_locations,
 )
-from clinic.models import Appointment, AppointmentEvent, AppointmentStatus, Location
-from patients.selectors import record_access, scope_appointments
 
 
 class PractitionerFilter(IdFilter):
@@ -208,7 +213,10 @@ class AppointmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
             return TemplateResponse(request, template, context, status=400)
         location, day = form.cleaned_data["location"], form.cleaned_data["date"]
         record_access(
-            request, patient_id=None, object_type="day_sheet", object_id=f"{location.slug} {day}"
+            Access.of(request),
+            patient_id=None,
+            object_type="day_sheet",
+            object_id=f"{location.slug} {day}",
         )
         context.update(
             title=f"Day sheet: {location.name}, {day:%A %d %B %Y}",
@@ -223,13 +231,7 @@ class AppointmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
 def day_sheet(user, *, location, day) -> list[tuple]:
     """[(practitioner, rows)] for the location's local `day`, cancelled visits left out."""
     start, end = local_day_bounds(day, location.zone)
-    appointments = (
-        scope_appointments(user)
-        .filter(location=location, start__gte=start, start__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("practitioner", "service", "patient__user", "intake__current_decision")
-        .order_by("practitioner__display_name", "practitioner_id", "start")
-    )
+    appointments = day_sheet_appointments(user, location=location, start=start, end=end)
     return [
         (practitioner, [_sheet_row(a, location.zone) for a in rows])
         for practitioner, rows in itertools.groupby(appointments, key=lambda a: a.practitioner)

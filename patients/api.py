@@ -10,7 +10,7 @@ from ninja import Router, Status
 
 from clinic import scheduling
 from clinic.api import schemas
-from clinic.api.auth import access_via, caller_patient
+from clinic.api.auth import api_access, caller_patient
 from clinic.api.catalogue import location_by_slug, service_by_slug
 from clinic.api.errors import invalid
 from clinic.models import Practitioner
@@ -66,7 +66,7 @@ def _practitioner(pk: int) -> Practitioner:
 )
 def appointment_create(request, payload: schemas.AppointmentIn):
     patient = caller_patient(request)
-    intake = selectors.access_intake(request, public_id=payload.intake, via=access_via(request))
+    intake = selectors.access_intake(api_access(request), public_id=payload.intake)
     appointment = scheduling.appointment_book(
         patient=patient,
         service=service_by_slug(payload.service, "body", "payload", "service"),
@@ -108,7 +108,7 @@ def appointment_list(request):
 )
 def appointment_cancel(request, id: uuid.UUID, payload: schemas.CancelIn | None = None):
     caller_patient(request)
-    appointment = selectors.access_appointment(request, public_id=id, via=access_via(request))
+    appointment = selectors.access_appointment(api_access(request), public_id=id)
     appointment = scheduling.appointment_cancel(
         appointment=appointment,
         actor=request.user,
@@ -126,7 +126,7 @@ def appointment_cancel(request, id: uuid.UUID, payload: schemas.CancelIn | None 
 )
 def appointment_reschedule(request, id: uuid.UUID, payload: schemas.RescheduleIn):
     caller_patient(request)
-    appointment = selectors.access_appointment(request, public_id=id, via=access_via(request))
+    appointment = selectors.access_appointment(api_access(request), public_id=id)
     practitioner = None
     if payload.practitioner is not None:
         practitioner = _practitioner(payload.practitioner)

@@ -36,6 +36,8 @@ from django_otp import login as otp_login
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from staff import privacy
+
 ENROLLMENT_SESSION_KEY = "staff_2fa_enrollment"
 ENROLLMENT_WINDOW = 10 * 60  # seconds from the password step to typing the first code
 DEVICE_NAME = "Authenticator app"
@@ -116,29 +118,25 @@ class StaffAdminSite(OTPAdminSite):
         return response
 
     def get_urls(self):
-        from clinic import admin_privacy
-
         return [
             path("two-factor/set-up/", self.enroll_view, name="two_factor_enroll"),
             path(
                 "privacy/deletion-requests/",
-                self.admin_view(admin_privacy.deletion_requests_view),
+                self.admin_view(privacy.deletion_requests_view),
                 name="deletion_requests",
             ),
             path(
                 "privacy/deletion-requests/<uuid:public_id>/",
-                self.admin_view(admin_privacy.deletion_confirm_view),
+                self.admin_view(privacy.deletion_confirm_view),
                 name="deletion_confirm",
             ),
             *super().get_urls(),
         ]
 
     def get_app_list(self, request, app_label=None):
-        from clinic import admin_privacy
-
         app_list = super().get_app_list(request, app_label)
         if app_label in (None, "patients"):
-            admin_privacy.add_to_app_list(request, app_list)
+            privacy.add_to_app_list(request, app_list)
         return app_list
 
     def enroll_view(self, request):

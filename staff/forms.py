@@ -4,9 +4,9 @@ from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from clinic.models import Location, Practitioner, Service
+from clinic.scheduling import parse_slot_key
 from triage.models import Pathway, Urgency
 
 
@@ -50,23 +50,19 @@ class ScheduleSearchForm(_ServiceLocationForm):
     days = forms.IntegerField(label="Days", min_value=1, max_value=28, initial=7)
 
 
-def slot_key(slot) -> str:
-    """How a slot travels in a form: '<practitioner id>@<UTC start, ISO 8601>'."""
-    return f"{slot.practitioner_id}@{slot.start.isoformat()}"
-
-
 class ScheduleBookForm(_ServiceLocationForm):
+    """The chosen time travels as `clinic.scheduling.slot_key`, the patient pages' key."""
+
     slot = forms.CharField(
         max_length=80, error_messages={"required": "Choose one of the free times."}
     )
 
     def clean_slot(self) -> tuple[Practitioner, datetime]:
-        practitioner_id, _, start = self.cleaned_data["slot"].partition("@")
-        try:
-            start = datetime.fromisoformat(start)
-            practitioner = Practitioner.objects.get(pk=int(practitioner_id), is_active=True)
-        except (ValueError, Practitioner.DoesNotExist):
-            raise ValidationError("Choose one of the free times shown.") from None
-        if timezone.is_naive(start):
+        key = parse_slot_key(self.cleaned_data["slot"])
+        location = self.cleaned_data.get("location")
+        if key is None or (location is not None and key.location_id != location.pk):
             raise ValidationError("Choose one of the free times shown.")
-        return practitioner, start
+        practitioner = Practitioner.objects.filter(pk=key.practitioner_id, is_active=True).first()
+        if practitioner is None:
+            raise ValidationError("Choose one of the free times shown.")
+        return practitioner, key.start

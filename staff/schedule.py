@@ -1,14 +1,12 @@
 """Scheduling from the triage queue (protocol section 7: staff schedule imaging and surgical
 consults, and may book physiotherapy on a patient's behalf).
 
-The page lists free times from `clinic.scheduling.available_slots` at the staff member's
-locations, marks those after the section 6 target, and books the chosen one with
+The page lists what `clinic.scheduling.offers_for_intake` offers the intake at one of the staff
+member's locations (the same times and window as the patient's booking page and the API), marks
+those after the section 6 target, and books the chosen one with
 `appointment_book(online=False)`, which re-checks the time under a lock, marks the intake
 scheduled and plans the confirmation. A time taken meanwhile shows the nearest alternatives.
 """
-
-from collections import defaultdict
-from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -17,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic import scheduling
-from clinic.admin_scope import staff_locations
 from clinic.models import AppointmentStatus, Service
-from triage.admin.forms import ScheduleBookForm, ScheduleSearchForm, slot_key
+from staff.forms import ScheduleBookForm, ScheduleSearchForm
+from staff.scope import staff_locations
 from triage.models import Intake, Pathway
 
 TEMPLATE = "admin/triage/intake/schedule.html"
@@ -82,7 +80,7 @@ def schedule_page(model_admin, request, intake: Intake):
         "title": f"Schedule an appointment for {intake.first_name} {intake.last_name}",
         "intake": intake,
         "decision": decision,
-        "window_end": scheduling.target_window_end(decision=decision) if decision else None,
+        "window_end": scheduling.window_end_for(intake),
         "blocker": blocker(intake, services),
     }
     if context["blocker"]:
@@ -128,19 +126,25 @@ def schedule_page(model_admin, request, intake: Intake):
     )
     context["search"] = search
     if search.is_valid():
-        location = search.cleaned_data["location"]
-        first_day = search.cleaned_data["date_from"]
-        slots = scheduling.available_slots(
+        offers = scheduling.offers_for_intake(
+            intake=intake,
             service=search.cleaned_data["service"],
-            locations=[location],
-            date_from=first_day,
-            date_to=first_day + timedelta(days=search.cleaned_data["days"] - 1),
+            location=search.cleaned_data["location"],
+            first_day=search.cleaned_data["date_from"],
+            days=search.cleaned_data["days"],
         )
         context.update(
             service=search.cleaned_data["service"],
-            location=location,
-            alternatives=_rows(alternatives, context["window_end"]),
-            days=_by_local_day(slots, context["window_end"]),
+            location=search.cleaned_data["location"],
+            offers=offers,
+            alternatives=[
+                _row(scheduling.offered_slot(slot, window_end=offers.window_end))
+                for slot in alternatives
+            ],
+            days=[
+                (day, [_row(offer) for offer in day_offers])
+                for day, day_offers in offers.days.items()
+            ],
         )
     elif status == 200:
         status = 400
@@ -163,22 +167,12 @@ def _default_search(intake, services, locations) -> dict:
     }
 
 
-def _rows(slots, window_end) -> list[dict]:
-    return [
-        {
-            "key": slot_key(slot),
-            "slot": slot,
-            "local_start": slot.local_start,
-            # Formatted here: the template's time filter would use the server's zone instead.
-            "time": f"{slot.local_start:%H:%M}\N{EN DASH}{slot.local_end:%H:%M}",
-            "within_target": window_end is None or slot.start <= window_end,
-        }
-        for slot in slots
-    ]
-
-
-def _by_local_day(slots, window_end) -> list[tuple]:
-    days = defaultdict(list)
-    for row in _rows(slots, window_end):
-        days[row["local_start"].date()].append(row)
-    return sorted(days.items())
+def _row(offer) -> dict:
+    slot = offer.slot
+    return {
+        "key": offer.key,
+        "slot": slot,
+        # Formatted here: the template's time filter would use the server's zone instead.
+        "time": f"{slot.local_start:%H:%M}\N{EN DASH}{slot.local_end:%H:%M}",
+        "within_target": offer.within_window,
+    }

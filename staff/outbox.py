@@ -1,12 +1,11 @@
 """The notification log: read-only, scoped, with a resend action for schedulers."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
 
 from clinic import notifications, roles
-from clinic.admin_scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
 from clinic.models import Notification, NotificationStatus
-from patients.selectors import scope_appointments, scope_intakes
+from patients.selectors import scope_notifications
+from staff.scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
 
 RESENDABLE = (NotificationStatus.SENT, NotificationStatus.FAILED)
 
@@ -42,13 +41,7 @@ class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     readonly_fields = fields
 
     def scoped_queryset(self, request):
-        if request.user.is_superuser:
-            return Notification.objects.all()
-        # Messages about a patient the staff member may see; account emails are superusers'.
-        return Notification.objects.filter(
-            Q(appointment__in=scope_appointments(request.user).values("pk"))
-            | Q(intake__in=scope_intakes(request.user).values("pk"))
-        )
+        return scope_notifications(request.user)
 
     def has_resend_permission(self, request):
         return self.has_view_permission(request) and roles.has_role(request.user, roles.SCHEDULER)

@@ -8,7 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from clinic.admin_scope import (
+from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
+from staff.scope import (
     LocationScopedAdmin,
     StaffLocationFilter,
     SuperuserEditsAdmin,
@@ -16,7 +17,6 @@ from clinic.admin_scope import (
     staff_location_ids,
     staff_locations,
 )
-from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
 
 
 @admin.register(Location)

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from clinic import roles
 from clinic.models import Location, Practitioner
+from patients.selectors import Access, record_access
 
 
 def staff_location_ids(request) -> set[int] | None:
@@ -56,10 +57,8 @@ class LocationScopedAdmin:
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and self.access_log_type is not None:
-            from patients.selectors import record_access
-
             record_access(
-                request,
+                Access.of(request),
                 patient_id=self.patient_id_of(obj),
                 object_type=self.access_log_type,
                 object_id=obj.public_id,

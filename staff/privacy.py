@@ -1,6 +1,6 @@
 """Account deletion requests in the staff admin: superusers review and confirm them.
 
-Pages on the admin site (wired in clinic.admin_site.StaffAdminSite.get_urls, listed under
+Pages on the admin site (wired in staff.site.StaffAdminSite.get_urls, listed under
 "Patients" on the index): the open requests, oldest first, and a confirmation page per request
 that says what will happen before `patients.privacy.account_deletion_confirm` does it.
 
@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from clinic.errors import NotAllowed
 from patients import privacy
-from patients.selectors import record_access
+from patients.selectors import Access, record_access
 
 
 def _superuser_only(request) -> None:
@@ -49,7 +49,10 @@ def deletion_confirm_view(request, public_id):
             messages.success(request, "The account is deleted; the care records are kept.")
         return redirect("admin:deletion_requests")
     record_access(
-        request, patient_id=patient.pk, object_type="patient", object_id=patient.public_id
+        Access.of(request),
+        patient_id=patient.pk,
+        object_type="patient",
+        object_id=patient.public_id,
     )
     context = {
         **admin.site.each_context(request),

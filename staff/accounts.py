@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from clinic.admin_scope import EstimatedCountPaginator, SuperuserEditsAdmin
 from clinic.models import User
+from staff.scope import EstimatedCountPaginator, SuperuserEditsAdmin
 
 
 class SuperuserOnlyAdmin:

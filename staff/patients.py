@@ -2,26 +2,26 @@
 
 Patient records are read-only here (patients keep their own details in the portal) and scoped by
 `patients.selectors.scope_patients`; opening one is recorded in the access log. Superusers confirm
-account deletion requests from the list (`clinic.admin_privacy.confirm_account_deletion`).
+account deletion requests from the list (`staff.privacy.confirm_account_deletion`).
 The access log is for superusers only, and nobody can add, change or delete an entry.
 """
 
 from django.contrib import admin
 from django.db.models import Q
 
-from clinic.admin_privacy import confirm_account_deletion
-from clinic.admin_scope import (
-    EstimatedCountPaginator,
-    IdFilter,
-    LocationScopedAdmin,
-    ReadOnlyAdmin,
-)
 from clinic.models import Appointment, User
 from patients.models import AccessLog, Patient
 from patients.selectors import (
     scope_appointments,
     scope_intakes,
-    scope_patients,
+    scope_patients_for_admin,
+)
+from staff.privacy import confirm_account_deletion
+from staff.scope import (
+    EstimatedCountPaginator,
+    IdFilter,
+    LocationScopedAdmin,
+    ReadOnlyAdmin,
 )
 from triage.models import Intake
 
@@ -107,11 +107,6 @@ class PatientAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     @admin.display(description="name", ordering="last_name")
     def full_name(self, patient):
         return patient.full_name or "—"
-
-
-def scope_patients_for_admin(user):
-    """`scope_patients`, as a plain filter the admin can order, search and paginate."""
-    return Patient.objects.filter(pk__in=scope_patients(user).values("pk"))
 
 
 class StaffActorFilter(IdFilter):

@@ -11,10 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from clinic.admin_scope import ReadOnlyAdmin
-from patients.selectors import access_decisions
+from patients.selectors import Access, access_decisions
+from staff.forms import OverrideForm
+from staff.scope import ReadOnlyAdmin
 from triage import engine, services
-from triage.admin.forms import OverrideForm
 from triage.models import TriageDecision
 
 
@@ -85,6 +85,6 @@ def override_page(model_admin, request, intake):
         "original": intake,
         "intake": intake,
         "form": form,
-        "decisions": access_decisions(request, intake=intake),
+        "decisions": access_decisions(Access.of(request), intake=intake),
     }
     return TemplateResponse(request, "admin/triage/intake/override.html", context)

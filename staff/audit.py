@@ -10,7 +10,7 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
-from clinic.admin_scope import ReadOnlyAdmin
+from staff.scope import ReadOnlyAdmin
 
 
 class ReadOnlyAuditMixin(ReadOnlyAdmin):
