@@ -77,7 +77,7 @@ def protocol_field(name: str) -> forms.Field:
     return forms.ChoiceField(
         label=label,
         help_text=help_text,
-        choices=spec.choice_pairs,
+        choices=advice.choice_pairs(name),
         widget=forms.RadioSelect,
         error_messages={
             "required": "Choose one of the answers.",
@@ -168,7 +168,7 @@ class AboutYouForm(IntakeStepForm):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
-        help_text="We send your result and any appointment details here.",
+        help_text="We email you here about your care, such as check-ins and appointments.",
         error_messages={
             **_text_errors("email address"),
             "invalid": "Enter a valid email address, like name@example.com.",
@@ -306,8 +306,9 @@ class ImpactForm(IntakeStepForm):
     # The STarT Back items, in the protocol's paraphrase (protocol section 2).
     protocol_fields = tuple(f"sbst_{n}" for n in range(1, 10))
     intro = (
-        "Think about the last 2 weeks. For each statement, choose Agree or Disagree. "
-        "There are no right or wrong answers."
+        "Think about the last 2 weeks. For each of the first 8 statements, choose Agree or "
+        "Disagree. For the last question, choose the answer that fits best. There are no right "
+        "or wrong answers."
     )
 
 

@@ -163,7 +163,7 @@ class MailReader:
     shares the test's database either way, so both see what the pages planned.
     """
 
-    def __init__(self, email_dir: Path | None = None, *, timeout: float = 30.0):
+    def __init__(self, email_dir: Path | None = None, *, timeout: float = 90.0):
         self.email_dir = email_dir
         self.timeout = timeout
 

@@ -87,7 +87,7 @@ def test_a_new_patient_books_physiotherapy_at_shakopee_in_local_time_and_cancels
     page.get_by_role("link", name="Start the back-pain check").click()
     answers = intake_answers(location=shakopee, email=email, first_name="Alex", **MEDIUM_RISK)
     complete_intake(page, answers=answers, check=assert_accessible)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physiotherapy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physical therapy (PT)")
     intake_id = intake_id_from(page)
 
     # Sign up to keep the result and book.
@@ -115,10 +115,10 @@ def test_a_new_patient_books_physiotherapy_at_shakopee_in_local_time_and_cancels
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello"))
     assert_accessible(page)
-    page.get_by_role("link", name=re.compile(r": Physiotherapy$")).click()
+    page.get_by_role("link", name=re.compile(r": Physical therapy \(PT\)$")).click()
     expect(page).to_have_url(re.compile(f"/intake/result/{intake_id}/$"))
     assert_accessible(page)
-    page.get_by_role("link", name="Book a physiotherapy assessment").click()
+    page.get_by_role("link", name="Book a physical therapy (PT) assessment").click()
     assert_accessible(page)
 
     # Times at Shakopee, from two days ahead (after the one-day change cutoff), in its zone.

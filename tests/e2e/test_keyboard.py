@@ -107,4 +107,4 @@ def test_the_intake_can_be_completed_with_the_keyboard_alone(desktop_page):
     tab_to(page, "form[action='/intake/review/'] button[type=submit]")
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physiotherapy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physical therapy (PT)")

@@ -68,10 +68,10 @@ def test_screenshots_of_the_main_pages(phone_page, desktop_page):
         fill_step(page, answers)
         page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Send my answers").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physiotherapy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your result: Physical therapy (PT)")
     page.screenshot(path=FOLDER / "result.png")
 
-    page.get_by_role("link", name="Book a physiotherapy assessment").click()
+    page.get_by_role("link", name="Book a physical therapy (PT) assessment").click()
     monday = next_weekday(0)
     page.get_by_label("From").fill(monday.isoformat())
     page.get_by_role("button", name="Show times").click()

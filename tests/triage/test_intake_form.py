@@ -147,8 +147,8 @@ def test_yes_no_questions_are_radio_groups_with_a_legend_and_nothing_preselected
 def test_the_sbst_statements_use_the_protocols_paraphrase_with_agree_and_disagree(client, location):
     answer_steps(client, location, upto=3)
     page = client.get(step_url("how-it-affects-you")).content.decode()
-    assert "In the last 2 weeks" in page
-    assert "It is not really safe for a person with a condition like mine" in page
+    assert "Think about the last 2 weeks" in page
+    assert "It is not really safe for a person with my condition to be physically active" in page
     assert 'value="agree"' in page
     assert 'value="disagree"' in page
     for choice in ("Not at all", "Slightly", "Moderately", "Very much", "Extremely"):
@@ -472,7 +472,7 @@ def test_the_review_page_lists_the_answers_in_words_with_change_links(client, lo
     answer_steps(client, location, trauma="minor", sbst_9="very_much")
     page = client.get(reverse("triage:review")).content.decode()
     assert page.count("<h1") == 1
-    assert "Minor injury" in page
+    assert "A minor injury" in page
     assert "Very much" in page
     assert "Shakopee" in page
     for slug in SLUGS:

@@ -48,18 +48,19 @@ def test_low_risk_answers_get_the_self_care_plan_and_a_two_week_check_in(client,
     assert response.status_code == 200
     assert response.content.decode().count("<h1") == 1
     assert "Your result: A self-care plan" in page
-    assert "low risk of long-term problems" in page  # the engine's reason
+    assert "low risk of long-term problems" in page  # the deciding rule, in plain words
     assert "You do not need an appointment" in page
     assert "In 2 weeks we will email you" in page
     for advice in (
         "10 to 20 minutes",
-        "as the label on the pack directs",
+        "lowest dose that works, for the shortest time",
         "Look ahead",
         "shoulders relaxed",
         "forward and back, not across the middle of your body",
         "planks",
         "supportive running shoes",
-        "When to get help",
+        "Replace them when the cushioning feels flat",
+        "When to seek help again",
     ):
         assert advice in page
     assert reverse("triage:self_care_advice") in response.content.decode()
@@ -75,9 +76,9 @@ def test_medium_risk_answers_get_physiotherapy_and_anonymous_people_are_asked_to
     response = client.get(result_url(intake))
     page = text_of(response)
     html = response.content.decode()
-    assert "Your result: Physiotherapy" in page
+    assert "Your result: Physical therapy (PT)" in page
     assert "How soon: Routine, at a time that suits you" in page
-    assert "Book a physiotherapy assessment online" in page
+    assert "Book a physical therapy (PT) assessment online" in page
     assert "Sign in or create an account to keep your results and book" in page
     next_param = f"?next={result_url(intake)}"
     assert f'href="{reverse("account_login")}{next_param}"' in html
@@ -100,11 +101,11 @@ def test_high_risk_answers_get_psychologically_informed_physiotherapy_soon(clien
         client, location, sbst_5=True, sbst_6=True, sbst_7=True, sbst_8=True, sbst_9="extremely"
     )
     page = text_of(client.get(result_url(intake)))
-    assert "Your result: Physiotherapy" in page
+    assert "Your result: Physical therapy (PT)" in page
     assert "How soon: Soon, within the next 4 weeks" in page
-    assert "book a physiotherapy assessment within the next 4 weeks" in page
-    assert "psychologically informed physiotherapy" in page
-    assert "Your physiotherapy will be psychologically informed" in page
+    assert "book a physical therapy (PT) assessment within the next 4 weeks" in page
+    assert "PT that also helps with worry, low mood" in page
+    assert "Your PT will help with more than exercise" in page
 
 
 def test_a_history_of_cancer_gets_an_urgent_scan_arranged_by_the_team(client, location):
@@ -161,7 +162,7 @@ def test_stable_leg_weakness_is_physio_but_not_booked_online_before_review(clien
     client.force_login(PatientFactory().user)
     intake = submit_intake(client, location, leg_weakness="stable")
     response = client.get(result_url(intake))
-    assert "Your result: Physiotherapy" in text_of(response)
+    assert "Your result: Physical therapy (PT)" in text_of(response)
     assert "A clinician will look at your answers" in text_of(response)
     assert book_url(intake) not in response.content.decode()
 
@@ -212,7 +213,7 @@ def test_night_pain_adds_advice_on_when_to_seek_help_and_a_four_week_check_in(cl
     intake = submit_intake(client, location, night_pain=True)
     page = text_of(client.get(result_url(intake)))
     assert intake.current_decision.pathway == "self_care"  # the flag never changes the pathway
-    assert "constant and worse at night" in page
+    assert "there all the time and worse at night" in page
     assert "In 4 weeks we will email you" in page
     assert len(planned(intake, NotificationKind.SAFETY_NET_CHECK_IN)) == 1
 
@@ -230,7 +231,7 @@ def test_a_first_episode_at_fifty_and_pain_that_is_not_improving_each_get_advice
         sbst_3=True,
     )
     page = text_of(client.get(result_url(intake)))
-    assert "first episode of back pain and you are 50 or over" in page
+    assert "first back pain and you are 50 or over" in page
     assert "lasted 4 weeks or more and still bothers you a lot" in page
     assert "In 4 weeks we will email you" in page
 
@@ -238,7 +239,7 @@ def test_a_first_episode_at_fifty_and_pain_that_is_not_improving_each_get_advice
 def test_without_a_safety_net_flag_there_is_no_four_week_check_in(client, location):
     page = text_of(client.get(result_url(submit_intake(client, location))))
     assert "In 4 weeks" not in page
-    assert "Call 911 or go to an emergency department at once" in page
+    assert "Call 911 or go to an emergency department now" in page
 
 
 # --- The advice page -------------------------------------------------------------------------
@@ -252,6 +253,7 @@ def test_the_self_care_advice_has_its_own_page_for_check_in_emails(client):
     assert response.content.decode().count("<h1") == 1
     assert "10 to 20 minutes" in page
     assert "When to get help" in page
+    assert "Take the back-pain check again if" in page
 
 
 # --- Who may see a result --------------------------------------------------------------------
