@@ -7,6 +7,7 @@ says how to get it, except under CI=true, where a missing service is a failure.
 import os
 
 import pytest
+import time_machine
 from django.db import connection
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -62,3 +63,20 @@ def _staff_force_login_includes_the_second_factor(monkeypatch):
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture
+def freeze():
+    """Stop the clock at a chosen instant for the rest of the test: `freeze(when)` returns the
+    traveller, whose `move_to` and `shift` step the clock on. Travels nest inside the session's
+    own shift (tests/support/clock.py), so a frozen test means the same on any date."""
+    travellers = []
+
+    def at(when):
+        traveller = time_machine.travel(when, tick=False)
+        travellers.append(traveller)
+        return traveller.start()
+
+    yield at
+    for traveller in reversed(travellers):
+        traveller.stop()

@@ -4,7 +4,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -35,9 +34,8 @@ WEDNESDAY = dt.date(2026, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock(freeze):
+    return freeze(NOW)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

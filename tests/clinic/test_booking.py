@@ -5,7 +5,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from clinic.models import (
     Appointment,
@@ -47,9 +46,8 @@ PHYSIO_ANSWERS = {f"sbst_{n}": True for n in range(1, 5)}  # medium SBST risk: p
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock(freeze):
+    return freeze(NOW)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

@@ -10,7 +10,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -99,9 +98,8 @@ def test_a_malformed_key_reads_as_none(value):
 
 # --- One window and one set of times for the patient, the staff and the API -----------------------
 @pytest.fixture
-def clock():
-    with time_machine.travel(SUBMITTED, tick=False) as traveller:
-        yield traveller
+def clock(freeze):
+    return freeze(SUBMITTED)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from clinic import messages
 from clinic.models import Notification, NotificationKind, WaitlistEntry
@@ -33,9 +32,8 @@ PHYSIO_ANSWERS = {f"sbst_{n}": True for n in range(1, 5)}
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock(freeze):
+    return freeze(NOW)
 
 
 def at(hour: int) -> dt.datetime:
