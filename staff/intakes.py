@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from clinic import roles
+from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition, User
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
@@ -102,7 +103,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    actions = ("assign_to_me", "mark_contacted", "close_with_outcome")
+    actions = ("assign_to_me", "agree_after_review", "mark_contacted", "close_with_outcome")
     form = IntakeHandlingForm
     change_form_template = "admin/triage/intake/change_form.html"
 
@@ -249,10 +250,13 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             return "—"
         return ", ".join(engine.SAFETY_NET_LABELS.get(c, c) for c in decision.safety_net)
 
-    @admin.display(description="review needed", boolean=True)
+    @admin.display(description="review")
     def clinician_review(self, intake):
+        # Marked only where it applies: an empty cell, not a red cross, means nothing to do.
         decision = intake.current_decision
-        return bool(decision and decision.clinician_review)
+        if decision and decision.clinician_review:
+            return format_html('<strong class="bs-needs-review">{}</strong>', "Needs review")
+        return ""
 
     @admin.display(description="waiting", ordering="created_at")
     def waiting(self, intake):
@@ -360,6 +364,30 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             services.intake_assign(intake=intake, assignee=request.user)
             count += 1
         self.message_user(request, f"{count} intake(s) assigned to you.", messages.SUCCESS)
+
+    @admin.action(
+        description="Clinician review: agree with the protocol's decision",
+        permissions=["override"],
+    )
+    def agree_after_review(self, request, queryset):
+        """One click for R9-R11 cases a clinician agrees with; disagreeing is an override."""
+        agreed, skipped = 0, 0
+        for intake in queryset.select_related("current_decision"):
+            try:
+                services.decision_review_agree(intake=intake, actor=request.user)
+            except NotAllowed:
+                skipped += 1
+            else:
+                agreed += 1
+        self.message_user(
+            request,
+            f"{agreed} intake(s) reviewed: the protocol's decision stands.",
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request, f"{skipped} intake(s) did not need a clinician's review.", messages.INFO
+            )
 
     @admin.action(description="Mark contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):

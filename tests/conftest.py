@@ -80,3 +80,22 @@ def freeze():
     yield at
     for traveller in reversed(travellers):
         traveller.stop()
+
+
+@pytest.fixture
+def chaska(db):
+    """One clinic in Minnesota (America/Chicago), as in the demo data."""
+    from tests.factories import LocationFactory
+
+    return LocationFactory(name="Chaska", slug="chaska")
+
+
+@pytest.fixture
+def staff_at(db):
+    """`staff_at(location, *roles)`: a staff member with those roles (clinic.roles) there."""
+    from tests.factories import make_staff
+
+    def make(location, *role_names):
+        return make_staff(roles=role_names, locations=[location])
+
+    return make

@@ -106,6 +106,46 @@ def decision_override(
     return decision
 
 
+REVIEW_AGREED = "Clinician review: agreed with the protocol's decision."
+
+
+@transaction.atomic
+def decision_review_agree(*, intake: Intake, actor) -> TriageDecision:
+    """A clinician reviews a decision the protocol flagged for review (R9-R11) and agrees with
+    it: one action, no reason needed (an override is how to disagree).
+
+    Adds a decision with the same pathway and urgency and `clinician_review` cleared, decided by
+    `actor`, so the intake can be booked; the engine's decision is kept and the change audited.
+    Raises NotAllowed when the current decision does not need review.
+    """
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    previous = intake.current_decision
+    if previous is None or not previous.clinician_review:
+        raise NotAllowed("This intake does not need a clinician's review.")
+    fields = {
+        name: getattr(previous, name)
+        for name in (
+            "pathway",
+            "urgency",
+            "emergency_advice",
+            "rule",
+            "red_flags",
+            "safety_net",
+            "sbst_total",
+            "sbst_psychosocial",
+            "sbst_risk",
+            "reasons",
+            "protocol_version",
+        )
+    }
+    return _record_decision(
+        intake,
+        {**fields, "clinician_review": False},
+        decided_by=actor,
+        override_reason=REVIEW_AGREED,
+    )
+
+
 @transaction.atomic
 def intake_attach(*, intake: Intake, patient) -> Intake:
     """Attach an anonymous intake to the patient who just signed in or signed up.

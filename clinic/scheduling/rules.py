@@ -17,6 +17,11 @@ _EMERGENCY_ONLINE = (
     "Appointments can be booked after our staff have reviewed your case."
 )
 
+_REVIEW_ONLINE = (
+    "A clinician needs to look at your answers before anything is booked. We will contact you "
+    "within 1 working day."
+)
+
 
 def online_refusal(decision) -> str | None:
     """Why a patient may not book online for this triage decision (a patient-readable
@@ -26,10 +31,7 @@ def online_refusal(decision) -> str | None:
     if decision.urgency == Urgency.EMERGENCY:
         return _EMERGENCY_ONLINE
     if decision.clinician_review:
-        return (
-            "A clinician needs to look at your answers before anything is booked. We will "
-            "contact you within 1 working day."
-        )
+        return _REVIEW_ONLINE
     if decision.pathway == Pathway.SELF_CARE:
         return (
             "Your plan is self-care, so no appointment is needed. If things are not better in "
@@ -70,6 +72,13 @@ def check_booking_allowed(*, patient, intake: Intake | None, service, online: bo
         raise NotAllowed(
             "This case is marked as an emergency. A clinician must review it and change its "
             "urgency before an appointment is booked."
+        )
+    if decision is not None and decision.clinician_review:
+        # Rules R9-R11: not booked by anyone, staff included, until a clinician has reviewed it.
+        raise NotAllowed(
+            _REVIEW_ONLINE
+            if online
+            else "A clinician must review this case (agree or override) before it is booked."
         )
     if not online:
         return

@@ -271,6 +271,12 @@ def test_a_case_awaiting_clinician_review_is_not_booked_online(clinic):
 
     with pytest.raises(NotAllowed, match="clinician needs to look"):
         book(clinic, patient, intake, at(TUESDAY, 10))
+    # Staff neither (rules R9-R11): the review comes first, whoever books.
+    with pytest.raises(NotAllowed, match="A clinician must review this case"):
+        book(clinic, patient, intake, at(TUESDAY, 10), booked_by=clinic.staff, online=False)
+
+    triage_services.decision_review_agree(intake=intake, actor=clinic.staff)
+    intake.refresh_from_db()
     assert book(clinic, patient, intake, at(TUESDAY, 10), booked_by=clinic.staff, online=False)
 
 
