@@ -14,9 +14,11 @@ DAYS_SHOWN = 7
 
 
 def patient_may_change(appointment) -> bool:
-    """Patients cancel or move online until the cutoff (24 h by default) before the visit."""
+    """Patients cancel or move online until the cutoff (24 h by default) before the visit,
+    except what staff scheduled (scans and consults): those they ask us to change."""
     return (
         appointment.is_active
+        and scheduling.online_change_refusal(appointment) is None
         and appointment.start - timezone.now() >= settings.BOOKING_CHANGE_CUTOFF
     )
 

@@ -32,7 +32,13 @@ from clinic.scheduling.offers import (
     target_window_end,
     window_end_for,
 )
-from clinic.scheduling.rules import check_booking_allowed, online_refusal, online_service_for
+from clinic.scheduling.rules import (
+    check_booking_allowed,
+    online_change_refusal,
+    online_refusal,
+    online_service_for,
+    staff_scheduled,
+)
 from clinic.scheduling.waitlist import offer_to_waitlist, waitlist_join
 
 __all__ = [
@@ -53,10 +59,12 @@ __all__ = [
     "offer_to_waitlist",
     "offered_slot",
     "offers_for_intake",
+    "online_change_refusal",
     "online_refusal",
     "online_service_for",
     "parse_slot_key",
     "slot_key",
+    "staff_scheduled",
     "target_window_end",
     "waitlist_join",
     "window_end_for",

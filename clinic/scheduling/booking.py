@@ -31,7 +31,7 @@ from clinic.models import (
     WaitlistEntry,
 )
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
-from clinic.scheduling.rules import check_booking_allowed
+from clinic.scheduling.rules import check_booking_allowed, online_change_refusal, staff_scheduled
 from clinic.scheduling.waitlist import offer_to_waitlist
 from triage.models import Intake
 
@@ -203,6 +203,9 @@ def _check_actor(*, appointment, actor, by_patient: bool) -> None:
 
 
 def _check_cutoff(*, appointment, now, by_patient: bool) -> None:
+    refusal = online_change_refusal(appointment) if by_patient else None
+    if refusal is not None:
+        raise NotAllowed(refusal)
     if by_patient and appointment.start - now < settings.BOOKING_CHANGE_CUTOFF:
         hours = int(settings.BOOKING_CHANGE_CUTOFF.total_seconds() // 3600)
         raise NotAllowed(
@@ -253,7 +256,25 @@ def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool
         appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
     )
     offer_to_waitlist(appointment=appointment, now=now)
+    _back_to_the_queue(appointment)
     return appointment
+
+
+def _back_to_the_queue(appointment) -> None:
+    """A staff-scheduled scan or consult that was cancelled or missed puts its intake back on
+    the queue to schedule again: waiting once more, against its original target (section 6),
+    which the queue counts from the intake's submission."""
+    intake = appointment.intake
+    if intake is None or not staff_scheduled(appointment):
+        return
+    still_booked = (
+        intake.appointments.filter(status=AppointmentStatus.BOOKED).exclude(pk=appointment.pk)
+    ).exists()
+    if intake.status != Intake.Status.SCHEDULED or still_booked:
+        return
+    intake.check_transition(Intake.Status.CONTACTED)
+    intake.status = Intake.Status.CONTACTED
+    intake.save(update_fields=["status", "updated_at"])
 
 
 # --- Rescheduling --------------------------------------------------------------------------------
@@ -380,4 +401,5 @@ def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
         notifications.plan_for_appointment(
             appointment=appointment, kind=NotificationKind.NO_SHOW_FOLLOW_UP, due_at=now
         )
+        _back_to_the_queue(appointment)
     return appointment

@@ -42,6 +42,22 @@ def online_refusal(decision) -> str | None:
     return None
 
 
+def staff_scheduled(appointment) -> bool:
+    """Scans and consults are scheduled by staff (protocol section 7), and so are moved or
+    cancelled by staff: a patient asks us, never changes them online."""
+    return not appointment.service.bookable_online
+
+
+def online_change_refusal(appointment) -> str | None:
+    """Why the patient may not move or cancel this appointment online, or None."""
+    if staff_scheduled(appointment):
+        return (
+            f"{appointment.service.name} is scheduled by our staff, so it cannot be changed "
+            f"online. Please call {appointment.location.name} on {appointment.location.phone}."
+        )
+    return None
+
+
 def online_service_for(intake: Intake | None) -> Service | None:
     """The service the patient may book themselves for this intake, or None (protocol 7)."""
     decision = intake.current_decision if intake is not None else None
