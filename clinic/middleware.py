@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from clinic import roles
 from clinic.security import client_ip
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class StaffIdleTimeoutMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and user.is_staff:
+        if roles.is_privileged(user):
             now = time.time()
             last = request.session.get(LAST_ACTIVITY_KEY)
             idle_limit = settings.STAFF_IDLE_TIMEOUT.total_seconds()
@@ -60,7 +61,7 @@ class StaffSecondFactorMiddleware:
         user = request.user
         # Without OTPMiddleware there is no `is_verified`: treat the session as unverified.
         verified = getattr(user, "is_verified", lambda: False)
-        if user.is_authenticated and user.is_staff and not verified():
+        if roles.is_privileged(user) and not verified():
             logout(request)
             admin_login = reverse("admin:login")
             if not request.path.startswith(reverse("admin:index")):

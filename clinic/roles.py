@@ -7,10 +7,32 @@ LOCATION_MANAGER = "Location manager"
 ALL = (TRIAGE_CLINICIAN, SCHEDULER, LOCATION_MANAGER)
 
 
+def is_privileged(user) -> bool:
+    """The one notion of "privileged": an account that holds any staff power.
+
+    Either flag counts (a superuser whose staff status is unticked still holds every permission
+    in Django's ModelBackend), so such an account needs the second factor and may not hold API
+    tokens. The powers themselves need an active staff account: see `is_staff` and
+    `is_superuser`; a superuser without staff status is never granted them.
+    """
+    return bool(user is not None and user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def is_staff(user) -> bool:
+    """An active staff account: sees its locations' records."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_superuser(user) -> bool:
+    """An active staff superuser: sees everything. The superuser flag counts only together
+    with staff status."""
+    return is_staff(user) and bool(user.is_superuser)
+
+
 def has_role(user, role: str) -> bool:
-    if not user.is_authenticated or not user.is_staff:
+    if not is_staff(user):
         return False
-    if user.is_superuser:
+    if is_superuser(user):
         return True
     cached = getattr(user, "_role_names", None)
     if cached is None:

@@ -5,6 +5,8 @@ django-axes (settings AXES_CLIENT_IP_CALLABLE, AXES_USERNAME_CALLABLE) and the r
 """
 
 import ipaddress
+import logging
+import re
 
 from django.conf import settings
 
@@ -53,3 +55,30 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_MANAGE_LINK_TOKEN = re.compile(r"(/appointments/manage/)[^/\s?#\"']+")
+
+
+def redact_link_tokens(text: str) -> str:
+    """`text` with the token of any signed manage link replaced: a link is a credential."""
+    return _MANAGE_LINK_TOKEN.sub(r"\1[redacted]", text)
+
+
+class RedactLinkTokens(logging.Filter):
+    """Keeps signed manage-link tokens out of the logs (Django logs the path of every 4xx and
+    5xx answer, "Not Found: /me/appointments/manage/<token>/"). On the console handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_link_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_link_tokens(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        elif isinstance(record.args, dict):
+            record.args = {
+                key: redact_link_tokens(value) if isinstance(value, str) else value
+                for key, value in record.args.items()
+            }
+        return True

@@ -142,6 +142,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task may hang a worker: the soft limit raises inside the task (a send records it and
+# retries later), the hard one kills the process (the row is requeued as stuck).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -179,10 +183,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_ADAPTER = "patients.adapters.PatientAccountAdapter"
 
-# OWASP ASVS 2.2.1: lock out by username and address together, 30 minutes cool-off.
+# OWASP ASVS 2.2.1: lock out by username, and by username and address, 30 minutes cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account as well as per account and address: guesses spread over many addresses lock too.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
@@ -252,6 +257,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Backstride <no-reply
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.sms.FileSMSBackend")
 SMS_FILE_PATH = str(VAR_DIR / "sms")
+# Seconds a mail or SMS gateway may take to answer; EMAIL_URL cannot carry it, hence its own.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# Transient send failures are retried with capped backoff for this long, then marked failed.
+NOTIFICATION_RETRY_HOURS = env.int("NOTIFICATION_RETRY_HOURS", default=24)
 
 # --- Scheduling knobs --------------------------------------------------------------------------
 BOOKING_MIN_NOTICE = timedelta(hours=env.int("BOOKING_MIN_NOTICE_HOURS", default=2))
@@ -294,7 +304,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A signed manage link is a credential: its token never reaches the logs.
+    "filters": {"redact_link_tokens": {"()": "clinic.security.RedactLinkTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_link_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

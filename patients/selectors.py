@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from clinic import roles
+from clinic import links, roles
 from clinic.models import Appointment, Notification
 from patients.models import AccessLog, Patient
 from triage.models import Intake, TriageDecision, Urgency
@@ -51,14 +51,14 @@ class Access:
 
 
 def _is_staff(user) -> bool:
-    return user.is_authenticated and user.is_active and user.is_staff
+    return roles.is_staff(user)
 
 
 def scope_intakes(user) -> QuerySet[Intake]:
     intakes = Intake.objects.all()
     if not user.is_authenticated:
         return intakes.none()
-    if user.is_superuser:
+    if roles.is_superuser(user):
         return intakes
     if _is_staff(user):
         visible = Q(preferred_location__in=roles.location_ids(user))
@@ -72,7 +72,7 @@ def scope_appointments(user) -> QuerySet[Appointment]:
     appointments = Appointment.objects.all()
     if not user.is_authenticated:
         return appointments.none()
-    if user.is_superuser:
+    if roles.is_superuser(user):
         return appointments
     if _is_staff(user):
         return appointments.filter(location__in=roles.location_ids(user))
@@ -83,7 +83,7 @@ def scope_patients(user) -> QuerySet[Patient]:
     patients = Patient.objects.all()
     if not user.is_authenticated:
         return patients.none()
-    if user.is_superuser:
+    if roles.is_superuser(user):
         return patients
     if _is_staff(user):
         location_ids = roles.location_ids(user)
@@ -99,7 +99,7 @@ def scope_notifications(user) -> QuerySet[Notification]:
     """Messages about an appointment or intake the user may see; account emails and anything
     else addressed to no record are superusers' only."""
     notifications = Notification.objects.all()
-    if user.is_authenticated and user.is_superuser:
+    if roles.is_superuser(user):
         return notifications
     return notifications.filter(
         Q(appointment__in=scope_appointments(user).values("pk"))
@@ -177,10 +177,23 @@ def access_appointment(access: Access, *, public_id) -> Appointment:
     return _appointment_read(access, scope_appointments(access.actor), public_id=public_id)
 
 
-def access_appointment_by_link(access: Access, *, public_id) -> Appointment:
+def access_appointment_by_link(access: Access, *, public_id, version: str) -> Appointment:
     """The appointment a valid signed link names (the caller checked the signature): the link
-    stands in for signing in, for this one appointment only."""
-    return _appointment_read(access, Appointment.objects.all(), public_id=public_id)
+    stands in for signing in, for this one appointment only, and only while the appointment is
+    as it was when the link was made, booked, in the future, and its patient's account open
+    (`clinic.links.link_still_valid`). Http404 otherwise, with nothing recorded."""
+    try:
+        appointment = Appointment.objects.select_related(*APPOINTMENT_RELATED).get(
+            public_id=public_id
+        )
+    except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such appointment.") from None
+    if not links.link_still_valid(appointment, version=version):
+        raise Http404("This link has expired or is not valid.")
+    record_access(
+        access, patient_id=appointment.patient_id, object_type="appointment", object_id=public_id
+    )
+    return appointment
 
 
 def access_patient(access: Access, *, public_id) -> Patient:

@@ -11,10 +11,11 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinic import roles
 from clinic.errors import NotAllowed
 from clinic.models import User
 from patients.models import ApiToken
@@ -26,29 +27,40 @@ MAX_ACTIVE_TOKENS = 10
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+def password_marker(user) -> str:
+    """A fingerprint of the user's password hash: it changes with every password change (a
+    reset, a change, the admin or `changepassword`), so a token made under the old password
+    stops working. The stored hash is already salted; this keeps it out of the token table."""
+    return hashlib.sha256((user.password or "").encode()).hexdigest()
+
+
 def token_hash(token: str) -> str:
     """The SHA-256 hex digest stored for a token."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @transaction.atomic
-def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+def token_create(*, user, name: str = "", expires_at=None) -> tuple[ApiToken, str]:
     """Make a token for `user`; returns the stored record and the token (shown once, not kept).
 
-    Raises NotAllowed for staff accounts (staff work in the admin, behind its second factor, and
-    a bearer token would bypass it), inactive accounts, or a user who already has
-    MAX_ACTIVE_TOKENS active tokens.
+    `expires_at` (optional, in the future) ends it on its own; it also ends when the password
+    changes. Raises NotAllowed for privileged accounts (staff work in the admin, behind its
+    second factor, and a bearer token would bypass it; `clinic.roles.is_privileged`), inactive
+    accounts, an expiry in the past, or a user who already has MAX_ACTIVE_TOKENS active tokens.
     """
+    if expires_at is not None and expires_at <= timezone.now():
+        raise NotAllowed("The expiry must be in the future.")
     if not user.is_active:
         raise NotAllowed("This account is not active.")
-    if user.is_staff:
+    if roles.is_privileged(user):
         raise NotAllowed(
             "Staff accounts cannot have API tokens: staff work in the admin, behind its "
             "second factor."
         )
     # Lock the user's row so two requests at once cannot both pass the limit.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    if token_list(user=user).filter(revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+    token_revoke_stale(user=user)
+    if _active(token_list(user=user)).count() >= MAX_ACTIVE_TOKENS:
         raise NotAllowed(
             f"You already have {MAX_ACTIVE_TOKENS} active tokens. Revoke one you no longer use."
         )
@@ -58,8 +70,25 @@ def token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
         name=(name or "").strip()[:100] or "API token",
         key_prefix=token[:8],
         token_hash=token_hash(token),
+        expires_at=expires_at,
+        password_marker=password_marker(user),
     )
     return record, token
+
+
+def _active(tokens: QuerySet[ApiToken]) -> QuerySet[ApiToken]:
+    return tokens.filter(revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+
+
+def token_revoke_stale(*, user) -> int:
+    """Revoke the user's tokens made under an earlier password; returns how many."""
+    return (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(password_marker=password_marker(user))
+        .update(revoked_at=timezone.now())
+    )
 
 
 @transaction.atomic
@@ -91,21 +120,23 @@ def token_for_owner(*, user, pk) -> ApiToken:
 
 
 def token_authenticate(raw: str):
-    """The active, non-staff user a presented token belongs to, or None.
+    """The active, non-privileged user a presented token belongs to, or None.
 
-    A revoked token, a token of a deactivated account or of an account that became staff
+    A revoked or expired token, a token made before the owner's password last changed (it is
+    revoked then), a token of a deactivated account or of an account that became staff
     authenticates nobody. Records when the token was last used (to the minute).
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 100:
         return None
     record = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
-        .first()
+        _active(ApiToken.objects.select_related("user")).filter(token_hash=token_hash(raw)).first()
     )
-    if record is None or not record.user.is_active or record.user.is_staff:
+    if record is None or not record.user.is_active or roles.is_privileged(record.user):
         return None
     now = timezone.now()
+    if record.password_marker != password_marker(record.user):
+        ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(revoked_at=now)
+        return None
     if record.last_used_at is None or now - record.last_used_at >= LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return record.user

@@ -149,11 +149,14 @@ def appointment_reschedule(request, public_id):
 
 def appointment_manage_link(request, token):
     """From an email or text: manage one appointment without signing in, until the link expires."""
-    public_id = links.public_id_from_token(token)
-    if public_id is None:
+    read = links.read_token(token)
+    if read is None:
         raise Http404("This link has expired or is not valid.")
+    public_id, version = read
     appointment = selectors.access_appointment_by_link(
-        selectors.Access.of(request, via="signed manage link"), public_id=public_id
+        selectors.Access.of(request, via="signed manage link"),
+        public_id=public_id,
+        version=version,
     )
     as_patient = appointment.patient.user  # the signed link stands in for signing in
     if request.method == "POST" and request.POST.get("action") == "cancel":
@@ -185,7 +188,12 @@ def _can_change(appointment) -> bool:
 
 def _after_change(appointment, token):
     if token:
-        return redirect("patients:appointment_manage_link", token=token)
+        # Any change retires the links made before it: hand out one for the appointment as it
+        # is now, or, once it can no longer be managed (cancelled), none.
+        appointment.refresh_from_db()
+        if not appointment.is_active:
+            return redirect("patients:home")
+        return redirect("patients:appointment_manage_link", token=links.manage_token(appointment))
     return redirect("patients:appointment", public_id=appointment.public_id)
 
 

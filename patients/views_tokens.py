@@ -1,11 +1,14 @@
 """The account page's API tokens: make one (shown once), see them, revoke one. POST under CSRF."""
 
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +27,19 @@ class TokenForm(forms.Form):
         },
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    expires_in_days = forms.TypedChoiceField(
+        label="Stops working",
+        choices=[
+            ("", "Never (until you revoke it)"),
+            (30, "In 30 days"),
+            (90, "In 90 days"),
+            (365, "In a year"),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="A token also stops working when you change your password.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,10 +54,15 @@ class TokenForm(forms.Form):
 def token_list(request):
     form = TokenForm(request.POST or None)
     new_token = None
+    # Tokens made under an earlier password show as revoked (they already authenticate nobody).
+    tokens.token_revoke_stale(user=request.user)
     if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data.get("expires_in_days")
         try:
             _record, new_token = tokens.token_create(
-                user=request.user, name=form.cleaned_data["name"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
         except NotAllowed as refusal:
             messages.error(request, str(refusal))

@@ -13,7 +13,9 @@ from staff.scope import (
     LocationScopedAdmin,
     StaffLocationFilter,
     SuperuserEditsAdmin,
+    practitioner_wholly_in_scope,
     practitioners_in_scope,
+    practitioners_wholly_in_scope,
     staff_location_ids,
     staff_locations,
 )
@@ -84,6 +86,22 @@ class TimeOffInline(admin.TabularInline):
     model = TimeOff
     extra = 0
 
+    # Time off blocks the practitioner everywhere: only for a practitioner wholly in scope.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and practitioner_wholly_in_scope(
+            request, obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and practitioner_wholly_in_scope(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and practitioner_wholly_in_scope(
+            request, obj
+        )
+
 
 @admin.register(Practitioner)
 class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
@@ -134,3 +152,22 @@ class TimeOffAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmi
     list_select_related = ("practitioner",)
     search_fields = ("practitioner__display_name", "reason")
     date_hierarchy = "start"
+
+    # Time off has no location and blocks the practitioner at every site: a staff member sees
+    # the time off of practitioners at their locations, but records or changes it only for
+    # practitioners who work nowhere else (staff.scope.practitioners_wholly_in_scope).
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "practitioner" and field is not None:
+            field.queryset = practitioners_wholly_in_scope(request)
+        return field
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or practitioner_wholly_in_scope(request, obj.practitioner)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or practitioner_wholly_in_scope(request, obj.practitioner)
+        )

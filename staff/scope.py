@@ -41,6 +41,26 @@ def practitioners_in_scope(request) -> QuerySet[Practitioner]:
     return practitioners if ids is None else practitioners.filter(locations__in=ids).distinct()
 
 
+def practitioners_wholly_in_scope(request) -> QuerySet[Practitioner]:
+    """Practitioners who work only at the staff member's locations (superusers: all).
+
+    Time off has no location: it blocks a practitioner everywhere, so only someone whose scope
+    covers every place the practitioner works may record or change it; a manager of one site
+    sees a shared practitioner's time off but cannot block their days at another site.
+    """
+    ids = staff_location_ids(request)
+    practitioners = practitioners_in_scope(request)
+    if ids is None:
+        return practitioners
+    return practitioners.exclude(locations__in=Location.objects.exclude(id__in=ids))
+
+
+def practitioner_wholly_in_scope(request, practitioner) -> bool:
+    if practitioner is None or staff_location_ids(request) is None:
+        return True
+    return practitioners_wholly_in_scope(request).filter(pk=practitioner.pk).exists()
+
+
 class LocationScopedAdmin:
     """Mixin for a ModelAdmin: the queryset and per-object permissions follow the staff scope.
 

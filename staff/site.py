@@ -23,6 +23,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
@@ -42,6 +43,10 @@ ENROLLMENT_SESSION_KEY = "staff_2fa_enrollment"
 ENROLLMENT_WINDOW = 10 * 60  # seconds from the password step to typing the first code
 DEVICE_NAME = "Authenticator app"
 DEFAULT_BACKEND = "django.contrib.auth.backends.ModelBackend"
+GENERIC_ERROR = (
+    "That email, password or code is not right. Check them and the code your app shows now, "
+    "and try again."
+)
 
 
 def _code_field(label: str, *, required: bool) -> forms.CharField:
@@ -58,9 +63,20 @@ def _code_field(label: str, *, required: bool) -> forms.CharField:
 class StaffAuthenticationForm(OTPAdminAuthenticationForm):
     """Email, password and the authenticator code in one form.
 
+    A wrong password, a missing, wrong, used or throttled code all get one and the same error
+    (GENERIC_ERROR): the page never tells that the password was right (OWASP ASVS 2.2.1). A
+    code refused after a right password counts as a failed sign-in for django-axes, like a
+    wrong password, so guessing codes locks the account too.
+
     After a right password, a staff member without a confirmed device gets the error code
     `enrollment_required` and `enrollment_user` is set: the site then starts enrollment.
     """
+
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": GENERIC_ERROR,
+        "inactive": GENERIC_ERROR,
+    }
 
     otp_token = _code_field("Code from your authenticator app", required=False)
 
@@ -75,7 +91,18 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
                 "Set up your authenticator app to finish signing in.",
                 code="enrollment_required",
             )
-        self.clean_otp(user)
+        try:
+            self.clean_otp(user)
+        except ValidationError:
+            # What django-otp would say ("Please enter your OTP token.", "Invalid token...")
+            # tells a right password apart from a wrong one: say what a wrong password gets,
+            # and count the failure where axes counts wrong passwords.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username")},
+                request=self.request,
+            )
+            raise ValidationError(GENERIC_ERROR, code="invalid_login") from None
         return self.cleaned_data
 
     def _chosen_device(self, user):

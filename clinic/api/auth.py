@@ -19,6 +19,7 @@ from django.core.cache import cache
 from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import BaseThrottle
 
+from clinic import roles
 from clinic.errors import NotAllowed
 from patients import services, tokens
 from patients.selectors import Access
@@ -72,7 +73,7 @@ def caller_patient(request):
     Raises NotAllowed for staff: the API acts for patients, and staff book and change
     appointments in the admin.
     """
-    if request.user.is_staff:
+    if roles.is_privileged(request.user):
         raise NotAllowed(
             "The API acts for patient accounts; staff schedule and change appointments in "
             "the admin."

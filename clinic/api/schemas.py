@@ -20,17 +20,22 @@ from triage import engine
 from triage.models import Surface
 
 # Every text input refuses control characters: PostgreSQL cannot store NUL, and none belongs in
-# a name, a reason or a phone number.
+# a name, a reason or a phone number. Nor a lone surrogate ("\ud800" is valid JSON but no
+# character: it cannot be encoded as UTF-8, so the database would refuse it with a 500).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _no_control_characters(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    if _SURROGATE.search(value):
+        raise ValueError("must not contain unpaired surrogates (not valid Unicode text)")
     return value
 
 
 def _email(value: str) -> str:
+    _no_control_characters(value)
     try:
         validate_email(value)
     except DjangoValidationError:

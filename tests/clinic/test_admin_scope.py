@@ -487,3 +487,54 @@ def test_notification_log_is_read_only(client, superuser, chaska):
     assert 'name="recipient"' not in page
     assert client.get(admin_url("clinic_notification_add")).status_code == 403
     assert Appointment.objects.count() == 1
+
+
+# Time off blocks a practitioner at every site (issue 19) -----------------------------------
+
+
+def _time_off_form(practitioner):
+    return {
+        "practitioner": practitioner.pk,
+        "start_0": "2026-03-20",
+        "start_1": "08:00",
+        "end_0": "2026-03-21",
+        "end_1": "08:00",
+        "reason": "away",
+    }
+
+
+def test_location_manager_cannot_block_a_shared_practitioner_everywhere(
+    client, manager, chaska, delano
+):
+    shared = PractitionerFactory(locations=[chaska, delano])
+    admin_login(client, manager)
+    response = client.post(admin_url("clinic_timeoff_add"), _time_off_form(shared))
+    assert response.status_code == 200  # the form refuses the choice
+    assert not TimeOff.objects.exists()
+
+    existing = TimeOff.objects.create(
+        practitioner=shared, start=NOW, end=NOW + dt.timedelta(days=1)
+    )
+    assert client.get(admin_url("clinic_timeoff_change", existing.pk)).status_code == 200
+    response = client.post(admin_url("clinic_timeoff_change", existing.pk), _time_off_form(shared))
+    assert response.status_code == 403
+    assert (
+        client.post(admin_url("clinic_timeoff_delete", existing.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    assert TimeOff.objects.filter(pk=existing.pk, reason="").exists()
+
+    page = client.get(admin_url("clinic_practitioner_change", shared.pk))
+    inline = next(f for f in page.context["inline_admin_formsets"] if f.opts.model is TimeOff)
+    assert not inline.has_add_permission
+    assert not inline.has_change_permission
+
+
+def test_location_manager_records_time_off_for_a_practitioner_only_at_their_site(
+    client, manager, chaska
+):
+    ours = PractitionerFactory(locations=[chaska])
+    admin_login(client, manager)
+    response = client.post(admin_url("clinic_timeoff_add"), _time_off_form(ours))
+    assert response.status_code == 302
+    assert TimeOff.objects.filter(practitioner=ours).exists()
