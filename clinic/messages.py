@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from clinic import calendar, links
@@ -44,14 +45,24 @@ def render(notification: Notification) -> Message:
     return _render(notification, context, None)
 
 
+def render_plain(template_name: str, context: dict) -> str:
+    """Render a plain-text template (mail text, subject, SMS) without HTML escaping:
+    `O'Brien & Sons` stays as written, not `O&#x27;Brien &amp; Sons`."""
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
+
+
 def _render(notification, context, appointment) -> Message:
     if "rendered" in context:
         # Account emails (verification, password reset) arrive already rendered by allauth.
         rendered = context["rendered"]
         return Message(rendered["subject"], rendered["text"], rendered.get("html", ""))
+    if notification.kind == NotificationKind.ACCOUNT:
+        # Its text was removed once sent (it held a live link); a resend has nothing to say.
+        raise ValueError("the account email's text is no longer kept; ask the person to retry")
     base = notification.template
-    subject = render_to_string(f"{base}_subject.txt", context).strip()
-    text = render_to_string(f"{base}.txt", context).strip()
+    subject = render_plain(f"{base}_subject.txt", context).strip()
+    text = render_plain(f"{base}.txt", context).strip()
     html = render_to_string(f"{base}.html", context) if notification.channel == "email" else ""
     attachments = []
     if appointment is not None and notification.kind == NotificationKind.BOOKING_CONFIRMATION:

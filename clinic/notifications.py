@@ -1,8 +1,9 @@
 """The notification outbox: plan rows in the caller's transaction, then claim, send and record.
 
 The database is the source of truth. Celery only nudges: `dispatch_due` (every minute, from
-beat) claims due rows and queues `send_notification(id)`; the send claims the row again under a
-lock, so a redelivered task never sends twice. Transport errors are retried by moving `due_at`
+beat) claims due rows and queues `send_notification(id)`; the send claims the row again with a
+conditional UPDATE, so a redelivered task never sends twice, and holds no transaction while it
+talks to the gateway. Transport errors are retried by moving `due_at`
 forward with exponential backoff and jitter, so no long countdown ever waits in Redis.
 """
 
@@ -12,7 +13,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -23,14 +25,11 @@ __all__ = ["NotificationKind", "plan", "plan_intake_check_in", "plan_staff_alert
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
+# A provider back after an outage is tried again within this (plus jitter).
+BACKOFF_MAX = timedelta(minutes=10)
 STUCK_AFTER = timedelta(minutes=10)
 DISPATCH_BATCH = 500
-
-
-class TransportError(Exception):
-    """The mail or SMS gateway did not accept the message; worth trying again."""
 
 
 # --- Planning (called by services inside their transaction) -----------------------------------
@@ -134,9 +133,10 @@ def cancel_pending(*, appointment, kinds=(NotificationKind.REMINDER,)) -> int:
 
 
 # --- Dispatch (beat, every minute) ---------------------------------------------------------------
-def claim_due(*, now=None, limit: int = DISPATCH_BATCH) -> list[int]:
+def claim_due(*, now=None, limit: int | None = None) -> list[int]:
     """Move due pending rows to `sending` and return their ids. Safe to run concurrently."""
     now = now or timezone.now()
+    limit = limit or DISPATCH_BATCH
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
@@ -146,68 +146,131 @@ def claim_due(*, now=None, limit: int = DISPATCH_BATCH) -> list[int]:
         )
         if ids:
             Notification.objects.filter(id__in=ids).update(
-                status=NotificationStatus.SENDING, claimed_at=now
+                status=NotificationStatus.SENDING, claimed_at=now, send_started_at=None
             )
     return ids
 
 
 def release(ids: list[int]) -> None:
     """Give claimed rows back (the broker refused them), so the next dispatch tries again."""
-    Notification.objects.filter(id__in=ids, status=NotificationStatus.SENDING).update(
-        status=NotificationStatus.PENDING, claimed_at=None
-    )
-
-
-def requeue_stuck(*, now=None, older_than: timedelta = STUCK_AFTER) -> int:
-    """Rows left in `sending` by a dead worker or a lost message go back to pending."""
-    now = now or timezone.now()
-    return Notification.objects.filter(
-        status=NotificationStatus.SENDING, claimed_at__lt=now - older_than
+    Notification.objects.filter(
+        id__in=ids, status=NotificationStatus.SENDING, send_started_at__isnull=True
     ).update(status=NotificationStatus.PENDING, claimed_at=None)
 
 
+def requeue_stuck(*, now=None, older_than: timedelta = STUCK_AFTER) -> int:
+    """Rows left in `sending` by a dead worker or a lost message go back to pending.
+
+    Never waits on a row someone else holds (SKIP LOCKED), so a dispatch cannot hang behind it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=NotificationStatus.SENDING, claimed_at__lt=now - older_than)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return 0
+        return Notification.objects.filter(id__in=ids, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.PENDING, claimed_at=None, send_started_at=None
+        )
+
+
 # --- Sending (one row, by id) --------------------------------------------------------------------
+class RenderError(Exception):
+    """The message cannot be built (missing template, missing data): trying again won't help."""
+
+
 def send(notification_id: int) -> str:
     """Send one claimed notification at most once; returns its status afterwards.
 
-    The row is locked for the whole send: a duplicate task skips it, and a worker killed
-    mid-send rolls back to `sending`, so the row is sent again by the redelivered task or by
-    `requeue_stuck`, never silently dropped. The one gap no outbox closes: a worker killed in
-    the milliseconds after the provider accepted the message and before this transaction
-    commits sends that message again. A rare duplicate is preferred to a lost reminder.
+    Three steps, and no transaction is open while the gateway is talked to:
+    1. claim: a conditional UPDATE (commits at once) marks the send as started, so a duplicate
+       task finds nothing to claim and skips;
+    2. render and send, with the gateway's timeout (EMAIL_TIMEOUT, SMS_TIMEOUT);
+    3. record the result in its own short commit, whatever happened (any exception).
+    A worker killed between 1 and 3 leaves the row in `sending`; `requeue_stuck` gives it back
+    after STUCK_AFTER. The one gap no outbox closes: a worker killed in the milliseconds after
+    the provider accepted the message and before step 3 sends that message again. A rare
+    duplicate is preferred to a lost reminder.
     """
-    with transaction.atomic():
-        notification = (
-            # Lock only the outbox row; the joins load what the message shows in one query.
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "appointment__location",
-                "appointment__service",
-                "appointment__practitioner",
-                "appointment__patient",
-                "intake__preferred_location",
-            )
-            .filter(id=notification_id, status=NotificationStatus.SENDING)
-            .first()
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        id=notification_id, status=NotificationStatus.SENDING, send_started_at__isnull=True
+    ).update(send_started_at=now, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    notification = (
+        Notification.objects.select_related(
+            "appointment__location",
+            "appointment__service",
+            "appointment__practitioner",
+            "appointment__patient",
+            "intake__preferred_location",
         )
-        if notification is None:
-            return "skipped"
-        notification.attempts += 1
-        try:
-            _deliver(notification)
-        except TransportError as error:
-            notification.last_error = str(error)[:2000]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-            else:
-                notification.status = NotificationStatus.PENDING
-                notification.due_at = timezone.now() + _backoff(notification.attempts)
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-        notification.save(update_fields=["status", "attempts", "last_error", "sent_at", "due_at"])
-        return notification.status
+        .filter(id=notification_id)
+        .first()
+    )
+    if notification is None:
+        return "skipped"
+    try:
+        _deliver(notification)
+    except RenderError as error:
+        _record_failure(notification, error, permanent=True)
+    except Exception as error:  # any failure is recorded, never rolled back
+        _record_failure(notification, error, permanent=False)
+    else:
+        notification.status = NotificationStatus.SENT
+        notification.sent_at = timezone.now()
+        notification.last_error = ""
+        _forget_secrets(notification)
+    _record(notification)
+    return notification.status
+
+
+def _record_failure(notification: Notification, error: Exception, *, permanent: bool) -> None:
+    now = timezone.now()
+    notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+    notification.first_failed_at = notification.first_failed_at or now
+    retry_until = notification.first_failed_at + timedelta(hours=settings.NOTIFICATION_RETRY_HOURS)
+    next_try = now + _backoff(notification.attempts)
+    if permanent or next_try > retry_until:
+        notification.status = NotificationStatus.FAILED
+        _forget_secrets(notification)
+        log.error("Notification %s failed: %s", notification.pk, notification.last_error)
+    else:
+        notification.status = NotificationStatus.PENDING
+        notification.due_at = next_try
+        log.warning("Notification %s will be retried: %s", notification.pk, notification.last_error)
+
+
+def _forget_secrets(notification: Notification) -> None:
+    """An account email's rendered text holds a live link: keep none once it is done with."""
+    if "rendered" in notification.context:
+        notification.context = {"note": ACCOUNT_TEXT_CLEARED}
+
+
+ACCOUNT_TEXT_CLEARED = "Rendered text removed after sending: it held a live account link."
+
+
+def _record(notification: Notification) -> None:
+    """Write the outcome in its own commit; only the sender that claimed the row may."""
+    with transaction.atomic():
+        Notification.objects.filter(
+            id=notification.pk,
+            status=NotificationStatus.SENDING,
+            send_started_at=notification.send_started_at,
+        ).update(
+            status=notification.status,
+            last_error=notification.last_error,
+            sent_at=notification.sent_at,
+            due_at=notification.due_at,
+            first_failed_at=notification.first_failed_at,
+            context=notification.context,
+            claimed_at=None,
+            send_started_at=None,
+        )
 
 
 def resend(*, notification: Notification) -> Notification:
@@ -216,32 +279,48 @@ def resend(*, notification: Notification) -> Notification:
     notification.due_at = timezone.now()
     notification.attempts = 0
     notification.claimed_at = None
-    notification.save(update_fields=["status", "due_at", "attempts", "claimed_at"])
+    notification.send_started_at = None
+    notification.first_failed_at = None
+    notification.save(
+        update_fields=[
+            "status",
+            "due_at",
+            "attempts",
+            "claimed_at",
+            "send_started_at",
+            "first_failed_at",
+        ]
+    )
     return notification
 
 
 def _backoff(attempts: int) -> timedelta:
-    base = BACKOFF_BASE * (2 ** (attempts - 1))
+    """30 s, 1 min, 2 min ... capped at BACKOFF_MAX, plus up to 50 % jitter."""
+    base = min(BACKOFF_BASE * (2 ** min(attempts - 1, 20)), BACKOFF_MAX)
     return base + base * random.uniform(0, 0.5)  # noqa: S311  jitter, not security
 
 
 def _deliver(notification: Notification) -> None:
-    message = messages.render(notification)
     try:
-        if notification.channel == NotificationChannel.SMS:
-            backend = import_string(settings.SMS_BACKEND)()
-            backend.send(to=notification.recipient, body=message.text)
-        else:
-            email = EmailMultiAlternatives(
-                subject=message.subject,
-                body=message.text,
-                to=[notification.recipient],
-                headers={"X-Backstride-Notification": notification.key},
-            )
-            if message.html:
-                email.attach_alternative(message.html, "text/html")
-            for filename, content, mimetype in message.attachments:
-                email.attach(filename, content, mimetype)
-            email.send()
-    except (OSError, TransportError) as error:  # smtplib errors are OSErrors
-        raise TransportError(f"{type(error).__name__}: {error}") from error
+        message = messages.render(notification)
+    except DatabaseError:
+        raise  # the database hiccupped: transient, try again later
+    except Exception as error:  # missing template, missing data: won't get better
+        raise RenderError(
+            f"cannot render {notification.template!r}: {type(error).__name__}: {error}"
+        ) from error
+    if notification.channel == NotificationChannel.SMS:
+        backend = import_string(settings.SMS_BACKEND)()
+        backend.send(to=notification.recipient, body=message.text, timeout=settings.SMS_TIMEOUT)
+    else:
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.text,
+            to=[notification.recipient],
+            headers={"X-Backstride-Notification": notification.key},
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        for filename, content, mimetype in message.attachments:
+            email.attach(filename, content, mimetype)
+        email.send()  # the SMTP backend gives up after settings.EMAIL_TIMEOUT seconds

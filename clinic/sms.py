@@ -1,4 +1,8 @@
-"""SMS backends. A real gateway plugs in through the SMS_BACKEND setting."""
+"""SMS backends. A real gateway plugs in through the SMS_BACKEND setting.
+
+The interface: `send(*, to, body, timeout)`. `timeout` (seconds, settings.SMS_TIMEOUT) bounds
+every network call the backend makes; any exception means "not sent, try again later".
+"""
 
 import json
 from pathlib import Path
@@ -10,7 +14,7 @@ from django.utils import timezone
 class FileSMSBackend:
     """Writes each message as a JSON line under SMS_FILE_PATH, for people to read in a demo."""
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, timeout: float | None = None) -> None:
         folder = Path(settings.SMS_FILE_PATH)
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "messages.jsonl", "a", encoding="utf-8") as out:
@@ -18,7 +22,7 @@ class FileSMSBackend:
 
 
 class ConsoleSMSBackend:
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, timeout: float | None = None) -> None:
         print(f"SMS to {to}: {body}")
 
 
@@ -27,5 +31,5 @@ class LocmemSMSBackend:
 
     outbox: list[dict] = []
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, timeout: float | None = None) -> None:
         self.outbox.append({"to": to, "body": body})

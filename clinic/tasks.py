@@ -4,7 +4,6 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from clinic import notifications
 
@@ -18,7 +17,11 @@ def send_notification(notification_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def dispatch_due() -> int:
-    """Every minute from beat: requeue stuck rows, claim what is due, queue one send per row."""
+    """Every minute from beat: requeue stuck rows, claim what is due, queue one send per row.
+
+    A full batch means more is due: the task queues itself again at once, so a backlog drains
+    at the workers' pace, not one batch a minute.
+    """
     notifications.requeue_stuck()
     ids = notifications.claim_due()
     queued = []
@@ -26,10 +29,18 @@ def dispatch_due() -> int:
         for notification_id in ids:
             send_notification.delay(notification_id)
             queued.append(notification_id)
-    except OperationalError:
-        # The broker is down: hand the rest back; the next dispatch will try again.
-        notifications.release([i for i in ids if i not in set(queued)])
-        log.warning("Broker unavailable; %d notifications left for the next dispatch", len(ids))
+        if len(ids) >= notifications.DISPATCH_BATCH:
+            dispatch_due.delay()
+    except Exception:
+        # The broker is down or refused (kombu, redis or socket errors alike): hand the rest
+        # back; the next dispatch will try again. The rows are safe in the database.
+        sent = set(queued)
+        notifications.release([i for i in ids if i not in sent])
+        log.warning(
+            "Broker unavailable; %d notifications left for the next dispatch",
+            len(ids) - len(sent),
+            exc_info=True,
+        )
     return len(queued)
 
 
@@ -40,7 +51,10 @@ def dispatch_after_commit() -> None:
     def queue():
         try:
             dispatch_due.delay()
-        except OperationalError:
-            log.warning("Broker unavailable; the next scheduled dispatch will send the mail")
+        except Exception:
+            # Whatever the broker raised, the data is committed: never answer 500 for it.
+            log.warning(
+                "Broker unavailable; the next scheduled dispatch will send the mail", exc_info=True
+            )
 
     transaction.on_commit(queue)

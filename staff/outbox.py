@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from clinic import notifications, roles
-from clinic.models import Notification, NotificationStatus
+from clinic.models import Notification, NotificationKind, NotificationStatus
 from patients.selectors import scope_notifications
 from staff.scope import EstimatedCountPaginator, LocationScopedAdmin, ReadOnlyAdmin
 
@@ -12,7 +12,16 @@ RESENDABLE = (NotificationStatus.SENT, NotificationStatus.FAILED)
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
-    list_display = ("due_at", "kind", "channel", "recipient", "status", "attempts", "sent_at")
+    list_display = (
+        "due_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
     list_filter = ("status", "kind", "channel")
     search_fields = ("recipient", "=key")
     ordering = ("-due_at",)
@@ -50,7 +59,10 @@ class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     def resend(self, request, queryset):
         resent = skipped = 0
         for notification in queryset:
-            if notification.status not in RESENDABLE:
+            if notification.status not in RESENDABLE or (
+                notification.kind == NotificationKind.ACCOUNT
+                and "rendered" not in notification.context
+            ):
                 skipped += 1
                 continue
             notifications.resend(notification=notification)
@@ -61,6 +73,7 @@ class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} message(s) skipped: only sent or failed messages can be resent.",
+                f"{skipped} message(s) skipped: only sent or failed messages can be resent, and "
+                "an account email only while its text is kept (the person can ask again).",
                 messages.WARNING,
             )

@@ -57,6 +57,10 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the sender's own claim (a conditional UPDATE), so a redelivered task skips the row.
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    # When the first try failed: transient failures retry until NOTIFICATION_RETRY_HOURS after it.
+    first_failed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -115,10 +115,13 @@ def test_a_worker_killed_mid_batch_leaves_every_message_sent_exactly_once(tmp_pa
         first.stop()
     assert statuses()[NotificationStatus.SENT] < len(planned), "the kill came too late to test"
 
+    # The rows whose send was cut off stay `sending` (a redelivered task skips them: their send
+    # had started) until the sweeper finds them after its 10 minutes; simulate that time. It
+    # runs before the next worker starts: with the clock moved 11 minutes, a send that worker
+    # had just begun would look stuck too, which no real send can be (the task time limit).
+    notifications.requeue_stuck(now=timezone.now() + dt.timedelta(minutes=11))
     second = Worker(email_dir=mail_dir).start()
     try:
-        # The stuck rows are found by the sweeper after its 10 minutes; simulate that time.
-        notifications.requeue_stuck(now=timezone.now() + dt.timedelta(minutes=11))
         tasks.dispatch_due()
         assert wait_until(lambda: statuses()[NotificationStatus.SENT] == len(planned), timeout=90)
     finally:
