@@ -2,7 +2,7 @@
 
 Reminder rows for existing appointments are written due now (bulk, as planning would leave
 them). `clinic.tasks.dispatch_due` is then called from here once a minute, as beat calls it: it
-claims up to `DISPATCH_BATCH` rows per call, queues one `send_notification` per row on Redis
+claims up to `DISPATCH_BATCH` rows per call, queues them in chunks (`send_notifications`) on Redis
 and, after a full batch, queues itself again; the worker sends them. The email backend of the bench
 settings writes one line per sent message (its outbox key), so duplicates and losses are
 counted from what was sent, and checked against the table.

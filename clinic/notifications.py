@@ -1,10 +1,10 @@
 """The notification outbox: plan rows in the caller's transaction, then claim, send and record.
 
 The database is the source of truth. Celery only nudges: `dispatch_due` (every minute, from
-beat) claims due rows and queues `send_notification(id)`; the send claims the row again with a
-conditional UPDATE, so a redelivered task never sends twice, and holds no transaction while it
-talks to the gateway. Transport errors are retried by moving `due_at`
-forward with exponential backoff and jitter, so no long countdown ever waits in Redis.
+beat) claims due rows and queues `send_notifications(ids)` in chunks; each send claims its row
+with a conditional UPDATE, so a redelivered task never sends twice, and holds no transaction
+while it talks to the gateway. Transport errors are retried by moving `due_at` forward with
+exponential backoff and jitter, so no long countdown ever waits in Redis.
 """
 
 import logging
@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -183,39 +183,78 @@ class RenderError(Exception):
 
 
 def send(notification_id: int) -> str:
-    """Send one claimed notification at most once; returns its status afterwards.
+    """Send one claimed notification at most once; returns its status afterwards
+    ("skipped" when another sender has it or it is gone). See `send_many`."""
+    return send_many([notification_id]).get(notification_id, "skipped")
 
-    Three steps, and no transaction is open while the gateway is talked to:
+
+SEND_RELATED = (
+    "appointment__location",
+    "appointment__service",
+    "appointment__practitioner",
+    "appointment__patient__user",
+    "intake__preferred_location",
+)
+
+
+def send_many(notification_ids: list[int]) -> dict[int, str]:
+    """Send claimed notifications, each at most once, over one gateway connection; returns
+    each id's status afterwards (ids another sender has are left out).
+
+    Per message three steps, and no transaction is open while the gateway is talked to:
     1. claim: a conditional UPDATE (commits at once) marks the send as started, so a duplicate
        task finds nothing to claim and skips;
     2. render and send, with the gateway's timeout (EMAIL_TIMEOUT, SMS_TIMEOUT);
     3. record the result in its own short commit, whatever happened (any exception).
+    The rows are read in one query first. After a transient failure (the gateway is down or
+    slow) the rest of the batch is handed back unclaimed for the next dispatch, so one task
+    never spends more than one timeout on a dead gateway.
     A worker killed between 1 and 3 leaves the row in `sending`; `requeue_stuck` gives it back
     after STUCK_AFTER. The one gap no outbox closes: a worker killed in the milliseconds after
     the provider accepted the message and before step 3 sends that message again. A rare
     duplicate is preferred to a lost reminder.
     """
+    waiting = list(
+        Notification.objects.select_related(*SEND_RELATED)
+        .filter(
+            id__in=notification_ids,
+            status=NotificationStatus.SENDING,
+            send_started_at__isnull=True,
+        )
+        .order_by("due_at", "id")
+    )
+    results: dict[int, str] = {}
+    connection = get_connection(fail_silently=False)
+    try:
+        for index, notification in enumerate(waiting):
+            if not _claim(notification):
+                continue
+            results[notification.pk] = _send_claimed(notification, connection)
+            if results[notification.pk] == NotificationStatus.PENDING:
+                release([later.pk for later in waiting[index + 1 :]])
+                break
+    finally:
+        try:
+            connection.close()
+        except Exception:  # a gateway that broke off mid-batch: the results are recorded
+            log.warning("Closing the mail connection failed", exc_info=True)
+    return results
+
+
+def _claim(notification: Notification) -> bool:
     now = timezone.now()
     claimed = Notification.objects.filter(
-        id=notification_id, status=NotificationStatus.SENDING, send_started_at__isnull=True
+        id=notification.pk, status=NotificationStatus.SENDING, send_started_at__isnull=True
     ).update(send_started_at=now, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return "skipped"
-    notification = (
-        Notification.objects.select_related(
-            "appointment__location",
-            "appointment__service",
-            "appointment__practitioner",
-            "appointment__patient",
-            "intake__preferred_location",
-        )
-        .filter(id=notification_id)
-        .first()
-    )
-    if notification is None:
-        return "skipped"
+    if claimed:
+        notification.send_started_at = notification.claimed_at = now
+        notification.attempts += 1
+    return bool(claimed)
+
+
+def _send_claimed(notification: Notification, connection) -> str:
     try:
-        _deliver(notification)
+        _deliver(notification, connection=connection)
     except RenderError as error:
         _record_failure(notification, error, permanent=True)
     except Exception as error:  # any failure is recorded, never rolled back
@@ -300,7 +339,7 @@ def _backoff(attempts: int) -> timedelta:
     return base + base * random.uniform(0, 0.5)  # noqa: S311  jitter, not security
 
 
-def _deliver(notification: Notification) -> None:
+def _deliver(notification: Notification, *, connection=None) -> None:
     try:
         message = messages.render(notification)
     except DatabaseError:
@@ -318,9 +357,12 @@ def _deliver(notification: Notification) -> None:
             body=message.text,
             to=[notification.recipient],
             headers={"X-Backstride-Notification": notification.key},
+            connection=connection,
         )
         if message.html:
             email.attach_alternative(message.html, "text/html")
         for filename, content, mimetype in message.attachments:
             email.attach(filename, content, mimetype)
+        if connection is not None:
+            connection.open()  # once per batch: later messages reuse it (a no-op if open)
         email.send()  # the SMTP backend gives up after settings.EMAIL_TIMEOUT seconds

@@ -347,7 +347,7 @@ def test_a_broker_error_in_dispatch_leaves_the_rows_pending(monkeypatch):
     def broken(*args, **kwargs):
         raise redis.exceptions.ResponseError("OOM command not allowed")
 
-    monkeypatch.setattr(tasks.send_notification, "delay", broken)
+    monkeypatch.setattr(tasks.send_notifications, "delay", broken)
     assert tasks.dispatch_due() == 0
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.PENDING
@@ -360,7 +360,7 @@ def test_dispatch_queues_itself_again_while_full_batches_are_due(monkeypatch):
     intake = make_intake()
     planned = {plan_mail(f"test:backlog:{n}", intake=intake).pk for n in range(5)}
     queued, redispatches = [], []
-    monkeypatch.setattr(tasks.send_notification, "delay", queued.append)
+    monkeypatch.setattr(tasks.send_notifications, "delay", queued.extend)
 
     def again():
         redispatches.append(1)
@@ -371,3 +371,38 @@ def test_dispatch_queues_itself_again_while_full_batches_are_due(monkeypatch):
     assert planned <= set(queued)
     assert len(queued) == len(set(queued))
     assert len(redispatches) >= 2
+
+
+@pytestmark_db
+def test_a_chunk_is_sent_in_one_task_and_each_row_only_once():
+    intake = make_intake()
+    planned = [plan_mail(f"test:chunk:{n}", intake=intake) for n in range(5)]
+    ids = [n.pk for n in planned]
+    claimed = notifications.claim_due()
+    assert set(ids) <= set(claimed)
+
+    assert tasks.send_notifications(ids) == 5
+    assert tasks.send_notifications(ids) == 0  # redelivered: nothing sent twice
+    statuses = set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True))
+    assert statuses == {NotificationStatus.SENT}
+
+
+@pytestmark_db
+def test_after_a_gateway_failure_the_rest_of_the_chunk_waits_for_the_next_dispatch(monkeypatch):
+    intake = make_intake()
+    planned = [plan_mail(f"test:down:{n}", intake=intake) for n in range(4)]
+    ids = [n.pk for n in planned]
+    notifications.claim_due()
+    tries = []
+
+    def refuse(self, messages):
+        tries.append(1)
+        raise ConnectionRefusedError("gateway down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    assert tasks.send_notifications(ids) == 0
+
+    assert len(tries) == 1  # one timeout spent on a dead gateway, not one per message
+    rows = Notification.objects.filter(pk__in=ids)
+    assert set(rows.values_list("status", flat=True)) == {NotificationStatus.PENDING}
+    assert sorted(rows.values_list("attempts", flat=True)) == [0, 0, 0, 1]
