@@ -67,3 +67,21 @@ def link_still_valid(appointment, *, version: str) -> bool:
 def manage_url(appointment) -> str:
     path = reverse("patients:appointment_manage_link", args=[manage_token(appointment)])
     return f"{settings.SITE_URL}{path}"
+
+
+ALERT_SALT = "backstride.staff-alert.acknowledge"
+ALERT_LINK_MAX_AGE = timedelta(days=2)
+
+
+def alert_ack_url(alert) -> str:
+    """A signed link to acknowledge an alert; it opens only behind the staff sign-in, so a
+    forwarded message shows nothing to whoever holds it."""
+    token = signing.TimestampSigner(salt=ALERT_SALT).sign(str(alert.public_id))
+    return f"{settings.SITE_URL}{reverse('admin:clinic_staffalert_ack', args=[token])}"
+
+
+def alert_id_from_token(token: str) -> str | None:
+    try:
+        return signing.TimestampSigner(salt=ALERT_SALT).unsign(token, max_age=ALERT_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None

@@ -8,7 +8,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from clinic import calendar, links
-from clinic.models import Notification, NotificationKind
+from clinic.models import Notification, NotificationKind, StaffAlert
 
 
 @dataclass
@@ -40,6 +40,9 @@ def render(notification: Notification) -> Message:
             context["admin_url"] = (
                 f"{settings.SITE_URL}/admin/triage/intake/{notification.intake.pk}/change/"
             )
+            alert = StaffAlert.objects.filter(pk=context.get("alert_id")).first()
+            if alert is not None:
+                context.update(alert=alert, ack_url=links.alert_ack_url(alert))
         with timezone.override(notification.intake.preferred_location.zone):
             return _render(notification, context, None)
     return _render(notification, context, None)

@@ -11,6 +11,7 @@ import logging
 import random
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
@@ -21,7 +22,7 @@ from django.utils.module_loading import import_string
 from clinic import messages
 from clinic.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 
-__all__ = ["NotificationKind", "plan", "plan_intake_check_in", "plan_staff_alert"]
+__all__ = ["NotificationKind", "plan", "plan_intake_check_in"]
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +61,6 @@ def plan(
         },
     )
     return notification
-
-
-def plan_staff_alert(*, intake, decision) -> Notification:
-    return plan(
-        key=f"intake:{intake.public_id}:staff_alert:{decision.pk}",
-        kind=NotificationKind.STAFF_ALERT,
-        recipient=intake.preferred_location.on_call_email,
-        template="notifications/staff_alert",
-        due_at=timezone.now(),
-        intake=intake,
-        context={"decision_id": decision.pk},
-    )
 
 
 def plan_intake_check_in(*, intake, kind: str, due_at) -> Notification:
@@ -366,3 +355,20 @@ def _deliver(notification: Notification, *, connection=None) -> None:
         if connection is not None:
             connection.open()  # once per batch: later messages reuse it (a no-op if open)
         email.send()  # the SMTP backend gives up after settings.EMAIL_TIMEOUT seconds
+
+
+def dispatch_soon() -> None:
+    """Ask a worker to dispatch as soon as the current transaction commits, for messages a
+    person is waiting for (an alert, an account email). By the task's name, so the outbox needs
+    no import of the task layer. With the broker down, beat's next dispatch sends them."""
+
+    def queue():
+        try:
+            current_app.send_task("clinic.tasks.dispatch_due")
+        except Exception:
+            # Whatever the broker raised, the data is committed: never answer 500 for it.
+            log.warning(
+                "Broker unavailable; the next scheduled dispatch will send the mail", exc_info=True
+            )
+
+    transaction.on_commit(queue)

@@ -154,6 +154,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-notifications": {"task": "clinic.tasks.dispatch_due", "schedule": 60.0},
+    "escalate-unacknowledged-alerts": {"task": "clinic.tasks.escalate_alerts", "schedule": 60.0},
 }
 
 # --- Auth and accounts -------------------------------------------------------------------------
@@ -262,6 +263,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
 # Transient send failures are retried with capped backoff for this long, then marked failed.
 NOTIFICATION_RETRY_HOURS = env.int("NOTIFICATION_RETRY_HOURS", default=24)
+# An alert nobody acknowledged goes to the next contact and the managers after this, again and
+# again (protocol section 6: an emergency is contacted within 1 hour).
+ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=15)
+URGENT_ALERT_ESCALATION_MINUTES = env.int("URGENT_ALERT_ESCALATION_MINUTES", default=120)
 
 # --- Scheduling knobs --------------------------------------------------------------------------
 BOOKING_MIN_NOTICE = timedelta(hours=env.int("BOOKING_MIN_NOTICE_HOURS", default=2))

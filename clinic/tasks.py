@@ -3,9 +3,8 @@
 import logging
 
 from celery import shared_task
-from django.db import transaction
 
-from clinic import notifications
+from clinic import alerts, notifications
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +59,7 @@ def dispatch_due() -> int:
     return len(queued)
 
 
-def dispatch_after_commit() -> None:
-    """Ask a worker to dispatch as soon as the current transaction commits, for messages a
-    person is waiting for. With the broker down, beat's next dispatch sends them."""
-
-    def queue():
-        try:
-            dispatch_due.delay()
-        except Exception:
-            # Whatever the broker raised, the data is committed: never answer 500 for it.
-            log.warning(
-                "Broker unavailable; the next scheduled dispatch will send the mail", exc_info=True
-            )
-
-    transaction.on_commit(queue)
+@shared_task(ignore_result=True)
+def escalate_alerts() -> int:
+    """Every minute from beat: alerts nobody acknowledged in time go to the next people."""
+    return alerts.alerts_escalate()

@@ -6,7 +6,7 @@ import uuid
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import timezone
 
-from clinic import notifications, tasks
+from clinic import notifications
 from clinic.models import NotificationKind
 from patients import services
 from patients.selectors import SESSION_INTAKES_KEY
@@ -29,7 +29,7 @@ class PatientAccountAdapter(DefaultAccountAdapter):
         )
         # Account emails matter now (a person is waiting for the link): nudge the worker
         # instead of waiting for the next minute's dispatch. If the broker is down, beat will.
-        tasks.dispatch_after_commit()
+        notifications.dispatch_soon()
 
     def login(self, request, user):
         super().login(request, user)

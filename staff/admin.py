@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 
 from staff import (  # noqa: F401  importing them registers their admins
     accounts,
+    alerts,
     appointments,
     dashboard,
     intakes,

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from clinic import notifications
+from clinic import alerts, notifications
 from clinic.errors import NotAllowed
 from triage import engine
 from triage.models import URGENCY_RANK, Intake, Pathway, TriageDecision, Urgency
@@ -219,4 +219,4 @@ def _record_decision(intake: Intake, fields: dict, **who) -> TriageDecision:
 def _alert_staff_if_needed(intake: Intake, decision: TriageDecision) -> None:
     # Protocol section 6: emergency and urgent cases reach the on-call staff at once.
     if decision.urgency in (Urgency.EMERGENCY, Urgency.URGENT):
-        notifications.plan_staff_alert(intake=intake, decision=decision)
+        alerts.alert_raise(intake=intake, decision=decision)

@@ -1,3 +1,4 @@
+from .alerts import OnCallShift, StaffAlert, StaffAlertEvent
 from .appointments import Appointment, AppointmentEvent, AppointmentStatus, InvalidTransition
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .organisation import (
@@ -22,8 +23,11 @@ __all__ = [
     "NotificationChannel",
     "NotificationKind",
     "NotificationStatus",
+    "OnCallShift",
     "Practitioner",
     "Service",
+    "StaffAlert",
+    "StaffAlertEvent",
     "TimeOff",
     "User",
     "WaitlistEntry",

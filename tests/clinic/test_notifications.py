@@ -56,9 +56,12 @@ def test_emergency_intake_alerts_the_locations_on_call_address_at_once():
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["oncall@shakopee.test"]
     assert "EMERGENCY" in mail.outbox[0].subject
-    assert "cauda_equina" in mail.outbox[0].body
-    # No patient name in the subject: mail previews and server logs show subjects.
-    assert intake.last_name not in mail.outbox[0].subject
+    assert "/admin/clinic/staffalert/ack/" in mail.outbox[0].body
+    # Only what staff need to act: no name, age, contact details or answers in the message.
+    message = mail.outbox[0]
+    for private in (intake.first_name, intake.last_name, intake.email, "cauda"):
+        assert private not in message.subject
+        assert private not in message.body
 
 
 def test_routine_intake_alerts_nobody():

@@ -21,7 +21,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import notifications, tasks
+from clinic import celery_app, notifications, tasks
 from clinic.celery import app
 from clinic.models import Notification, NotificationKind, NotificationStatus
 from clinic.sms import LocmemSMSBackend
@@ -328,7 +328,7 @@ def test_a_redis_error_after_the_commit_does_not_answer_500(
         attempts.append(1)
         raise redis.exceptions.ResponseError("READONLY You can't write against a read only replica")
 
-    monkeypatch.setattr(tasks.dispatch_due, "delay", broken)
+    monkeypatch.setattr(celery_app, "send_task", broken)
     client.raise_request_exception = True
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(reverse("account_signup"), NEW_ACCOUNT)

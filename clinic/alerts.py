@@ -1,0 +1,171 @@
+"""Urgent and emergency intakes reach a person, or escalate until they do (protocol section 6:
+emergency, "on-call staff alerted at once; contact within 1 hour").
+
+An alert goes at once, by email and text, to whoever is on call at the intake's location now
+(the location's on-call address when the rota is empty). Until someone acknowledges it, every
+ALERT_ESCALATION_MINUTES (emergencies; URGENT_ALERT_ESCALATION_MINUTES for urgent cases) it
+goes to the next contact on the rota and to the location's managers, again and again. Each
+step is a StaffAlertEvent. The messages say only what staff need to act (urgency, location, a
+link); the patient's details are behind the staff sign-in.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import notifications, roles
+from clinic.errors import NotAllowed
+from clinic.models import (
+    NotificationChannel,
+    NotificationKind,
+    OnCallShift,
+    StaffAlert,
+    StaffAlertEvent,
+)
+
+ALERTING_URGENCIES = ("emergency", "urgent")
+
+
+def escalation_delay(urgency: str) -> timedelta:
+    minutes = (
+        settings.ALERT_ESCALATION_MINUTES
+        if urgency == "emergency"
+        else settings.URGENT_ALERT_ESCALATION_MINUTES
+    )
+    return timedelta(minutes=minutes)
+
+
+def on_call(location, *, now=None) -> list[OnCallShift]:
+    """The shifts of `location` running at `now`, first contact first."""
+    now = now or timezone.now()
+    return list(
+        OnCallShift.objects.filter(location=location, starts_at__lte=now, ends_at__gt=now).order_by(
+            "order", "starts_at"
+        )
+    )
+
+
+def managers_of(location) -> list:
+    users = get_user_model().objects.filter(
+        is_active=True, is_staff=True, groups__name=roles.LOCATION_MANAGER, locations=location
+    )
+    return list(users.distinct().order_by("email"))
+
+
+@transaction.atomic
+def alert_raise(*, intake, decision) -> StaffAlert | None:
+    """Alert the people on call about an urgent or emergency decision, once per decision."""
+    if decision.urgency not in ALERTING_URGENCIES:
+        return None
+    now = timezone.now()
+    alert, created = StaffAlert.objects.get_or_create(
+        decision=decision,
+        defaults={
+            "intake": intake,
+            "location": intake.preferred_location,
+            "urgency": decision.urgency,
+            "next_escalation_at": now + escalation_delay(decision.urgency),
+        },
+    )
+    if created:
+        shifts = on_call(alert.location, now=now)
+        first = [s for s in shifts if s.order == min(x.order for x in shifts)] if shifts else []
+        contacts = [(s.email, s.phone) for s in first] or [(alert.location.on_call_email, "")]
+        _send(alert, contacts, kind=StaffAlertEvent.Kind.RAISED)
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: StaffAlert, actor) -> StaffAlert:
+    """A person takes the case: escalation stops. Only staff who may see the location's intakes
+    (or any triage clinician, for an emergency) may acknowledge it."""
+    alert = StaffAlert.objects.select_for_update().get(pk=alert.pk)
+    if not may_handle(actor, alert):
+        raise NotAllowed("Only staff of this location can acknowledge its alerts.")
+    if alert.status == StaffAlert.Status.ACKNOWLEDGED:
+        return alert
+    alert.check_transition(StaffAlert.Status.ACKNOWLEDGED)
+    alert.status = StaffAlert.Status.ACKNOWLEDGED
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = actor
+    alert.next_escalation_at = None
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_escalation_at"])
+    StaffAlertEvent.objects.create(
+        alert=alert, kind=StaffAlertEvent.Kind.ACKNOWLEDGED, level=alert.level, actor=actor
+    )
+    return alert
+
+
+def may_handle(actor, alert: StaffAlert) -> bool:
+    if roles.is_superuser(actor):
+        return True
+    if not roles.is_staff(actor):
+        return False
+    if alert.urgency == "emergency" and roles.has_role(actor, roles.TRIAGE_CLINICIAN):
+        return True
+    return alert.location_id in roles.location_ids(actor)
+
+
+def alerts_escalate(*, now=None) -> int:
+    """Escalate every open alert whose time has come; how many escalated. Run every minute."""
+    now = now or timezone.now()
+    due = StaffAlert.objects.filter(
+        status=StaffAlert.Status.OPEN, next_escalation_at__lte=now
+    ).values_list("pk", flat=True)
+    escalated = 0
+    for pk in list(due):
+        escalated += _escalate_one(pk, now=now)
+    return escalated
+
+
+@transaction.atomic
+def _escalate_one(pk: int, *, now) -> int:
+    alert = (
+        StaffAlert.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, status=StaffAlert.Status.OPEN, next_escalation_at__lte=now)
+        .select_related("location")
+        .first()
+    )
+    if alert is None:
+        return 0
+    alert.level += 1
+    shifts = on_call(alert.location, now=now)
+    orders = sorted({s.order for s in shifts})
+    # The next contact on the rota in turn (wrapping round), and always the managers.
+    next_order = orders[min(alert.level, len(orders) - 1)] if orders else None
+    contacts = [(s.email, s.phone) for s in shifts if s.order == next_order]
+    contacts += [(manager.email, "") for manager in managers_of(alert.location)]
+    if not contacts:
+        contacts = [(alert.location.on_call_email, "")]
+    alert.next_escalation_at = now + escalation_delay(alert.urgency)
+    alert.save(update_fields=["level", "next_escalation_at"])
+    _send(alert, contacts, kind=StaffAlertEvent.Kind.ESCALATED)
+    return 1
+
+
+def _send(alert: StaffAlert, contacts, *, kind: str) -> None:
+    recipients = []
+    for email, phone in dict.fromkeys(contacts):
+        for channel, address in (
+            (NotificationChannel.EMAIL, email),
+            (NotificationChannel.SMS, phone),
+        ):
+            if not address:
+                continue
+            notifications.plan(
+                key=f"alert:{alert.public_id}:{alert.level}:{channel}:{address}",
+                kind=NotificationKind.STAFF_ALERT,
+                channel=channel,
+                recipient=address,
+                template="notifications/staff_alert",
+                due_at=timezone.now(),
+                intake=alert.intake,
+                context={"decision_id": alert.decision_id, "alert_id": alert.pk},
+            )
+            recipients.append(address)
+    StaffAlertEvent.objects.create(alert=alert, kind=kind, level=alert.level, recipients=recipients)
+    # An alert cannot wait for the next minute's dispatch.
+    notifications.dispatch_soon()
