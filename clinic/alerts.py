@@ -5,8 +5,10 @@ An alert goes at once, by email and text, to whoever is on call at the intake's 
 (the location's on-call address when the rota is empty). Until someone acknowledges it, every
 ALERT_ESCALATION_MINUTES (emergencies; URGENT_ALERT_ESCALATION_MINUTES for urgent cases) it
 goes to the next contact on the rota and to the location's managers, again and again. Each
-step is a StaffAlertEvent. The messages say only what staff need to act (urgency, location, a
-link); the patient's details are behind the staff sign-in.
+step is a StaffAlertEvent. An urgent case also carries a "contact by" time, 1 working day in
+the location's calendar (clinic.working_days, with its holidays); recording the contact clears
+it, and overdue ones come first in the alert list. The messages say only what staff need to
+act (urgency, location, a link); the patient's details are behind the staff sign-in.
 """
 
 from datetime import timedelta
@@ -16,9 +18,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import notifications, roles
+from clinic import notifications, roles, working_days
 from clinic.errors import NotAllowed
 from clinic.models import (
+    ContactOutcome,
     NotificationChannel,
     NotificationKind,
     OnCallShift,
@@ -68,6 +71,9 @@ def alert_raise(*, intake, decision) -> StaffAlert | None:
             "location": intake.preferred_location,
             "urgency": decision.urgency,
             "next_escalation_at": now + escalation_delay(decision.urgency),
+            "contact_by": contact_deadline(intake.preferred_location, intake.created_at)
+            if decision.urgency == "urgent"
+            else None,
         },
     )
     if created:
@@ -97,6 +103,45 @@ def alert_acknowledge(*, alert: StaffAlert, actor) -> StaffAlert:
         alert=alert, kind=StaffAlertEvent.Kind.ACKNOWLEDGED, level=alert.level, actor=actor
     )
     return alert
+
+
+def contact_deadline(location, submitted_at):
+    """Protocol section 6, urgent: contact within 1 working day of the intake, by the
+    location's own calendar and holidays."""
+    holidays = set(location.holidays.values_list("date", flat=True))
+    return working_days.contact_by(submitted_at, location.zone, holidays)
+
+
+@transaction.atomic
+def alert_record_contact(*, alert: StaffAlert, actor, outcome: str, note: str = "") -> StaffAlert:
+    """The call was made: record how it went. It acknowledges the alert if nobody had, and
+    clears the contact-by clock (even "no answer" is a recorded attempt; staff try again and
+    record again)."""
+    alert = StaffAlert.objects.select_for_update().get(pk=alert.pk)
+    if not may_handle(actor, alert):
+        raise NotAllowed("Only staff of this location can record contact for its alerts.")
+    if outcome not in ContactOutcome.values:
+        raise NotAllowed("Choose how the call went.")
+    if alert.status == StaffAlert.Status.OPEN:
+        alert_acknowledge(alert=alert, actor=actor)
+        alert.refresh_from_db()
+    alert.contacted_at = timezone.now()
+    alert.contact_outcome = outcome
+    alert.contact_note = (note or "").strip()[:300]
+    alert.save(update_fields=["contacted_at", "contact_outcome", "contact_note"])
+    StaffAlertEvent.objects.create(
+        alert=alert,
+        kind=StaffAlertEvent.Kind.CONTACTED,
+        level=alert.level,
+        actor=actor,
+        note=f"{ContactOutcome(outcome).label}. {alert.contact_note}".strip()[:300],
+    )
+    return alert
+
+
+def is_overdue(alert: StaffAlert, *, now=None) -> bool:
+    now = now or timezone.now()
+    return alert.contacted_at is None and alert.contact_by is not None and alert.contact_by < now
 
 
 def may_handle(actor, alert: StaffAlert) -> bool:

@@ -4,15 +4,18 @@ An alert's message links to `ack/<token>/` here: behind the staff sign-in (passw
 authenticator code), it asks the person to confirm, acknowledges and opens the intake.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import BooleanField, Case, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic import alerts, links
 from clinic.errors import NotAllowed
-from clinic.models import OnCallShift, StaffAlert, StaffAlertEvent
+from clinic.models import ContactOutcome, Holiday, OnCallShift, StaffAlert, StaffAlertEvent
 from staff.scope import LocationScopedAdmin, ReadOnlyAdmin, StaffLocationFilter, staff_locations
 
 
@@ -30,6 +33,30 @@ class OnCallShiftAdmin(LocationScopedAdmin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+@admin.register(Holiday)
+class HolidayAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    """Days a location is closed: "within 1 working day" skips them."""
+
+    scope_location_field = "location"
+    list_display = ("date", "name", "location")
+    list_filter = (StaffLocationFilter,)
+    ordering = ("-date",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "location":
+            kwargs["queryset"] = staff_locations(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ContactForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=ContactOutcome.choices, widget=forms.RadioSelect, label="How did the call go?"
+    )
+    note = forms.CharField(
+        required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label="Note"
+    )
+
+
 class StaffAlertEventInline(ReadOnlyAdmin, admin.TabularInline):
     model = StaffAlertEvent
     fields = ("created_at", "kind", "level", "recipients", "actor")
@@ -40,7 +67,16 @@ class StaffAlertEventInline(ReadOnlyAdmin, admin.TabularInline):
 @admin.register(StaffAlert)
 class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
     scope_location_field = "location"
-    list_display = ("created_at", "urgency", "location", "status", "level", "acknowledged_by")
+    list_display = (
+        "created_at",
+        "urgency",
+        "location",
+        "status",
+        "level",
+        "contact_deadline",
+        "acknowledged_by",
+        "contact_link",
+    )
     list_filter = ("status", "urgency", StaffLocationFilter)
     ordering = ("status", "-created_at")
     actions = ("acknowledge",)
@@ -53,6 +89,10 @@ class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
         "next_escalation_at",
         "acknowledged_at",
         "acknowledged_by",
+        "contact_by",
+        "contacted_at",
+        "contact_outcome",
+        "contact_note",
     )
     readonly_fields = fields
     inlines = (StaffAlertEventInline,)
@@ -63,8 +103,35 @@ class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("location", "acknowledged_by")
+    def get_ordering(self, request):
+        return ("-overdue", *self.ordering)  # `overdue` is annotated in scoped_queryset
+
+    def scoped_queryset(self, request):
+        # Urgent cases past their contact-by time and not yet contacted come first.
+        overdue = Case(
+            When(contacted_at__isnull=True, contact_by__lt=timezone.now(), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        queryset = super().scoped_queryset(request).select_related("location", "acknowledged_by")
+        return queryset.annotate(overdue=overdue)
+
+    @admin.display(description="contact by", ordering="contact_by")
+    def contact_deadline(self, alert):
+        if alert.contact_by is None:
+            return "—"
+        local = alert.contact_by.astimezone(alert.location.zone)
+        text = f"{local:%a %d %b %H:%M %Z}"
+        if alerts.is_overdue(alert):
+            return format_html('<strong class="bs-overdue">OVERDUE: {}</strong>', text)
+        if alert.contacted_at:
+            return format_html("{} (contacted)", text)
+        return text
+
+    @admin.display(description="")
+    def contact_link(self, alert):
+        url = reverse("admin:clinic_staffalert_contact", args=[alert.pk])
+        return format_html('<a href="{}">Record contact</a>', url)
 
     @admin.display(description="intake")
     def intake_link(self, alert):
@@ -90,8 +157,40 @@ class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.acknowledge_view),
                 name="clinic_staffalert_ack",
             ),
+            path(
+                "<int:pk>/contact/",
+                self.admin_site.admin_view(self.contact_view),
+                name="clinic_staffalert_contact",
+            ),
             *super().get_urls(),
         ]
+
+    def contact_view(self, request, pk):
+        """Record a call: how it went and a note. Clears the contact-by clock."""
+        alert = self.get_queryset(request).filter(pk=pk).first()
+        if alert is None or not self.has_change_permission(request, alert):
+            raise Http404("No such alert in your locations.")
+        form = ContactForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            alerts.alert_record_contact(
+                alert=alert,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
+            messages.success(request, "Contact recorded.")
+            return HttpResponseRedirect(reverse("admin:clinic_staffalert_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Record contact: {alert.urgency} alert at {alert.location}",
+            "alert": alert,
+            "form": form,
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(
+            request, "admin/clinic/staffalert/contact.html", context, status=status
+        )
 
     def acknowledge_view(self, request, token):
         """From the link in an alert: confirm, acknowledge, then open the intake."""

@@ -1,4 +1,4 @@
-from .alerts import OnCallShift, StaffAlert, StaffAlertEvent
+from .alerts import ContactOutcome, Holiday, OnCallShift, StaffAlert, StaffAlertEvent
 from .appointments import Appointment, AppointmentEvent, AppointmentStatus, InvalidTransition
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .organisation import (
@@ -16,7 +16,9 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentStatus",
+    "ContactOutcome",
     "Discipline",
+    "Holiday",
     "InvalidTransition",
     "Location",
     "Notification",

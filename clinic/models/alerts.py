@@ -46,6 +46,32 @@ class OnCallShift(models.Model):
             raise ValidationError({"ends_at": "The shift must end after it starts."})
 
 
+class Holiday(models.Model):
+    """A day a location is closed: it is not a working day for "contact within 1 working day"."""
+
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date", "location"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "date"], name="one_holiday_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.date:%Y-%m-%d}, {self.location})"
+
+
+class ContactOutcome(models.TextChoices):
+    SPOKE = "spoke", "Spoke to the patient"
+    MESSAGE = "message", "Left a message"
+    NO_ANSWER = "no_answer", "No answer"
+    SENT_TO_ED = "sent_to_ed", "Patient is at, or on the way to, an emergency department"
+
+
 class StaffAlert(models.Model):
     """An urgent or emergency intake that a person must acknowledge. Until someone does, it
     escalates every few minutes (ALERT_ESCALATION_MINUTES) to the next contact and the
@@ -73,6 +99,12 @@ class StaffAlert(models.Model):
     acknowledged_by = models.ForeignKey(
         "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Urgent cases: "we will contact you within 1 working day" (protocol section 6), as an
+    # instant in the location's calendar (clinic.working_days); cleared by recording the contact.
+    contact_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    contact_outcome = models.CharField(max_length=20, choices=ContactOutcome.choices, blank=True)
+    contact_note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,11 +131,13 @@ class StaffAlertEvent(models.Model):
         RAISED = "raised", "Raised"
         ESCALATED = "escalated", "Escalated"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        CONTACTED = "contacted", "Contact recorded"
 
     alert = models.ForeignKey(StaffAlert, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(default=0)
     recipients = models.JSONField(default=list)
+    note = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
         "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from clinic import alerts, links, notifications, roles
 from clinic.models import (
+    Holiday,
     Notification,
     NotificationChannel,
     NotificationKind,
@@ -186,3 +187,66 @@ def test_staff_acknowledge_from_the_alert_list(client, chaska, rota, clock, staf
 def test_a_routine_intake_raises_no_alert(chaska, clock):
     intake = make_intake(location=chaska)
     assert not StaffAlert.objects.filter(intake=intake).exists()
+
+
+# --- Urgent: contact within 1 working day -------------------------------------------------------
+def urgent_at(location):
+    intake = make_intake(location=location, weight_loss=True)  # R9: imaging, urgent
+    return intake, StaffAlert.objects.get(intake=intake)
+
+
+def test_an_urgent_case_is_due_for_contact_within_one_working_day_of_its_location(chaska, clock):
+    Holiday.objects.create(location=chaska, date=dt.date(2027, 1, 18), name="MLK Day")
+    _, alert = urgent_at(chaska)  # Friday 22:00 in Minnesota
+    local = alert.contact_by.astimezone(chaska.zone)
+    assert (local.date(), local.hour) == (dt.date(2027, 1, 19), 22)  # Monday is a holiday
+
+
+def test_overdue_urgent_cases_come_first_and_recording_the_call_clears_them(
+    client, chaska, clock, staff_at
+):
+    _, earlier = urgent_at(chaska)
+    clock.shift(dt.timedelta(days=3, hours=1))  # past Monday 22:00
+    _, later = urgent_at(chaska)
+    scheduler = staff_at(chaska, roles.SCHEDULER)
+    admin_login(client, scheduler)
+    listing = reverse("admin:clinic_staffalert_changelist")
+
+    rows = list(client.get(listing).context["cl"].result_list)
+    assert rows[0] == earlier
+    assert "OVERDUE" in client.get(listing).content.decode()
+
+    contact = reverse("admin:clinic_staffalert_contact", args=[earlier.pk])
+    assert client.post(contact, {"outcome": "bogus"}).status_code == 400
+    response = client.post(contact, {"outcome": "spoke", "note": "Booked for an MRI"})
+    assert response.status_code == 302
+    earlier.refresh_from_db()
+    assert earlier.contact_outcome == "spoke"
+    assert earlier.status == StaffAlert.Status.ACKNOWLEDGED
+    assert not alerts.is_overdue(earlier)
+    assert "OVERDUE" not in client.get(listing).content.decode()
+    assert earlier.events.filter(kind="contacted", actor=scheduler).exists()
+    assert later.contact_by > earlier.contact_by
+
+
+def test_staff_elsewhere_cannot_record_contact(client, chaska, clock, staff_at):
+    _, alert = urgent_at(chaska)
+    delano = LocationFactory(name="Delano", slug="delano")
+    admin_login(client, staff_at(delano, roles.SCHEDULER))
+    contact = reverse("admin:clinic_staffalert_contact", args=[alert.pk])
+    assert client.post(contact, {"outcome": "spoke"}).status_code == 404
+    alert.refresh_from_db()
+    assert alert.contacted_at is None
+
+
+def test_a_location_manager_keeps_the_holidays_of_their_location_only(
+    client, chaska, clock, staff_at
+):
+    delano = LocationFactory(name="Delano", slug="delano")
+    admin_login(client, staff_at(chaska, roles.LOCATION_MANAGER))
+    add = reverse("admin:clinic_holiday_add")
+    ours = client.post(add, {"location": chaska.pk, "date": "2027-07-05", "name": "July 4th"})
+    assert ours.status_code == 302
+    theirs = client.post(add, {"location": delano.pk, "date": "2027-07-05", "name": "July 4th"})
+    assert theirs.status_code == 200  # the form refuses a location that is not theirs
+    assert list(Holiday.objects.values_list("location__slug", flat=True)) == ["chaska"]
