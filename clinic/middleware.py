@@ -1,8 +1,10 @@
-"""Session and request hardening: staff idle logoff, staff second factor, request rate limits."""
+"""Session and request hardening: staff idle logoff, staff second factor, request rate limits;
+the audit log's client address."""
 
 import logging
 import time
 
+from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -143,3 +145,25 @@ def _too_many(request, *, retry_after: int):
     response = render(request, "ratelimited.html", {"message": message}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+class AuditlogMiddleware(BaseAuditlogMiddleware):
+    """django-auditlog's middleware with the client address the access log, the lock-out and
+    the limits use (`clinic.security.client_ip`, behind API_TRUSTED_PROXIES proxies only).
+
+    Its own takes the first X-Forwarded-For entry, which the client writes: anyone could put
+    any address into the change history.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request):
+        if settings.AUDITLOG_DISABLE_REMOTE_ADDR:
+            return None
+        return client_ip(request) or None
+
+    @staticmethod
+    def _get_remote_port(request):
+        # X-Forwarded-Port is as forgeable as X-Forwarded-For: trusted only behind our proxies.
+        if not (getattr(settings, "NINJA_NUM_PROXIES", 0) or 0):
+            return None
+        return BaseAuditlogMiddleware._get_remote_port(request)

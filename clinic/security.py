@@ -9,6 +9,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 
 def client_ip(request) -> str:
@@ -82,3 +83,17 @@ class RedactLinkTokens(logging.Filter):
                 for key, value in record.args.items()
             }
         return True
+
+
+# What the API's text fields refuse (clinic.api.schemas): a control character (PostgreSQL cannot
+# store NUL, and none belongs in a name, a reason or a phone number) or a lone surrogate.
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def refuse_control_characters(value) -> None:
+    """A form field validator: the pages refuse the text the API refuses."""
+    if isinstance(value, str) and _CONTROL_OR_SURROGATE.search(value):
+        raise ValidationError(
+            "Remove the control characters (such as tabs or line breaks) from this text.",
+            code="control_characters",
+        )

@@ -92,12 +92,17 @@ def appointment_create(request, payload: schemas.AppointmentIn):
 )
 def appointment_list(request):
     caller_patient(request)
-    return [
-        appointment_out(appointment)
-        for appointment in selectors.scope_appointments(request.user)
+    appointments = list(
+        selectors.scope_appointments(request.user)
         .select_related("location", "practitioner", "service", "intake")
         .order_by("start")
-    ]
+    )
+    selectors.record_list_access(
+        api_access(request),
+        rows=[(appointment.patient_id, appointment.public_id) for appointment in appointments],
+        object_type="appointment",
+    )
+    return [appointment_out(appointment) for appointment in appointments]
 
 
 @router.post(

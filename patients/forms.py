@@ -9,8 +9,20 @@ from django.utils import timezone
 
 from clinic.models import Location
 from clinic.scheduling import parse_slot_key
+from clinic.security import refuse_control_characters
 from patients.models import ContactPreference, Patient
 from patients.services import PROFILE_FIELDS
+
+
+class RefusesControlCharacters:
+    """Mixin for a form, first in the bases: every text field refuses control characters, as
+    the API does (`clinic.security.refuse_control_characters`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(refuse_control_characters)
 
 
 class SlotSearchForm(forms.Form):
@@ -46,7 +58,7 @@ class SlotSearchForm(forms.Form):
         return value
 
 
-class SlotChoiceForm(forms.Form):
+class SlotChoiceForm(RefusesControlCharacters, forms.Form):
     """The chosen time, carried as an opaque key (`clinic.scheduling.slot_key`); the service
     re-checks that it is still free."""
 
@@ -59,7 +71,7 @@ class SlotChoiceForm(forms.Form):
         return parsed
 
 
-class CancelForm(forms.Form):
+class CancelForm(RefusesControlCharacters, forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=300,
@@ -78,7 +90,7 @@ class WaitlistForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(RefusesControlCharacters, forms.ModelForm):
     class Meta:
         model = Patient
         fields = PROFILE_FIELDS

@@ -3,14 +3,18 @@
 The copy is the HIPAA right of access (45 CFR 164.524) in a machine-readable form; deletion is
 asked for by the patient and confirmed by a superuser, because clinical records of care given
 must be kept: appointments and intakes stay (with the answers and decisions), the identity is
-removed from them. The audit trail (auditlog's LogEntry, AccessLog) is kept untouched: it must
-outlive the account (45 CFR 164.316(b)(2)).
+removed from them. The audit trail (auditlog's LogEntry, AccessLog) is kept: it must outlive
+the account (45 CFR 164.316(b)(2)); every entry stays (who did what, when, from where), with the
+person's name, birth date, phone, email and addresses in it replaced by REMOVED, so the trail
+does not keep the identity the deletion removed.
 """
 
 import uuid
 
 from allauth.account.models import EmailAddress
 from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -25,7 +29,7 @@ from clinic.models import (
     NotificationStatus,
     WaitlistEntry,
 )
-from patients.models import ContactPreference, Patient
+from patients.models import AccessLog, ContactPreference, Patient
 from patients.selectors import Access, record_access
 from triage.advice import question_for
 from triage.models import Intake, TriageDecision
@@ -247,7 +251,8 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
     - the intakes keep their answers and decisions, with name, email and phone cleared;
     - open waiting-list entries are removed; messages not yet sent are cancelled, and the
       address is cleared from every message sent to them;
-    - auditlog entries and the access log are kept (the changes are logged as `actor`).
+    - auditlog entries and the access log are kept (the changes are logged as `actor`), with
+      the identity in them pseudonymised (`_pseudonymise_audit_trail`).
 
     Raises NotAllowed if `actor` is not an active superuser, if the patient has not asked,
     or if the account is already deleted.
@@ -268,12 +273,17 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
                 appointment=appointment, actor=actor, reason=DELETION_NOTE, by_patient=False
             )
         messages = notifications_to(patient)
+        trail = _audit_trail_of(patient, message_ids=list(messages.values_list("pk", flat=True)))
         # Nothing more goes to someone who asked to be forgotten, the cancellation notice
         # included; the rows stay as a record that messages were sent, without the address.
-        messages.filter(status=NotificationStatus.PENDING).update(
-            status=NotificationStatus.CANCELLED
-        )
-        messages.update(recipient="", context={})
+        # Row by row (not .update()) so the change history records it, pseudonymised below.
+        for message in Notification.objects.filter(pk__in=trail[Notification]):
+            fields = ["recipient", "context"]
+            if message.status == NotificationStatus.PENDING:
+                message.status = NotificationStatus.CANCELLED
+                fields.append("status")
+            message.recipient, message.context = "", {}
+            message.save(update_fields=fields)
         for entry in patient.waitlist_entries.filter(fulfilled_at__isnull=True):
             entry.delete()
         for intake in Intake.objects.filter(patient=patient):
@@ -293,7 +303,61 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
         user.is_active = False
         user.set_unusable_password()
         user.save()
+        _pseudonymise_audit_trail(patient, trail=trail)
     return patient
+
+
+REMOVED = "[removed]"
+# What identifies the person in the change history: their own fields, the addresses messages went
+# to and the names a message was written with.
+IDENTIFYING_FIELDS = frozenset(
+    {"first_name", "last_name", "date_of_birth", "phone", "email", "recipient", "context"}
+)
+
+
+def _audit_trail_of(patient: Patient, *, message_ids: list) -> dict:
+    """The records whose change history may name the patient: (model, ids), taken before the
+    deletion changes them (a message to the account's address is found by that address)."""
+    return {
+        Patient: [patient.pk],
+        type(patient.user): [patient.user_id],
+        Intake: list(Intake.objects.filter(patient=patient).values_list("pk", flat=True)),
+        Notification: message_ids,
+        WaitlistEntry: list(patient.waitlist_entries.values_list("pk", flat=True)),
+    }
+
+
+def _pseudonymise_audit_trail(patient: Patient, *, trail: dict) -> None:
+    """Keep every audit entry, with the identity in it replaced by REMOVED: values of the
+    identifying fields in changes, the records' names (object_repr), the account's email as
+    actor, and the access log's label of the patient's own reads."""
+    pseudonym = f"deleted patient {patient.public_id}"
+    for model, ids in trail.items():
+        entries = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk__in=[str(pk) for pk in ids],
+        )
+        for entry in entries:
+            entry.changes = _scrubbed(entry.changes)
+            entry.changes_text = ""
+            entry.serialized_data = None
+            entry.object_repr = f"{model._meta.verbose_name} of {pseudonym}"
+            entry.save(update_fields=["changes", "changes_text", "serialized_data", "object_repr"])
+    LogEntry.objects.filter(actor_id=patient.user_id).update(actor_email=pseudonym)
+    AccessLog.objects.filter(actor_id=patient.user_id).update(actor_label=pseudonym)
+
+
+def _scrubbed(changes):
+    if not isinstance(changes, dict):
+        return changes
+    return {
+        field: (
+            [REMOVED if value not in (None, "", "None") else value for value in values]
+            if field in IDENTIFYING_FIELDS and isinstance(values, list)
+            else values
+        )
+        for field, values in changes.items()
+    }
 
 
 def deletion_requests_pending() -> QuerySet[Patient]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic import links, roles
 from clinic.models import Appointment, Notification
+from clinic.security import client_ip
 from patients.models import AccessLog, Patient
 from triage.models import Intake, TriageDecision, Urgency
 
@@ -45,7 +46,8 @@ class Access:
         return cls(
             actor=request.user,
             via=via or request.path,
-            address=request.META.get("REMOTE_ADDR") or None,
+            # The client's own address (behind the trusted proxies), not the proxy's.
+            address=client_ip(request) or None,
             own_intake_ids=tuple(_session_intake_ids(request)),
         )
 
@@ -107,17 +109,37 @@ def scope_notifications(user) -> QuerySet[Notification]:
     )
 
 
-def record_access(access: Access, *, patient_id, object_type: str, object_id) -> None:
+def _access_entry(access: Access, *, patient_id, object_type: str, object_id) -> AccessLog:
     user = access.actor
     authenticated = user is not None and user.is_authenticated
-    AccessLog.objects.create(
+    return AccessLog(
         actor=user if authenticated else None,
         actor_label=user.email if authenticated else "anonymous (own session)",
         patient_id=patient_id,
-        object_type=object_type,
-        object_id=str(object_id),
+        object_type=object_type[:40],
+        object_id=str(object_id)[:64],
         via=access.via[:200],
         ip_address=access.address,
+    )
+
+
+def record_access(access: Access, *, patient_id, object_type: str, object_id) -> None:
+    _access_entry(
+        access, patient_id=patient_id, object_type=object_type, object_id=object_id
+    ).save()
+
+
+def record_list_access(access: Access, *, rows, object_type: str) -> None:
+    """Record a read of many records at once (an admin list or search page, an API list):
+    one entry per record shown, `rows` as (patient_id, object_id) pairs. `access.via` says
+    which list and search it was."""
+    AccessLog.objects.bulk_create(
+        [
+            _access_entry(
+                access, patient_id=patient_id, object_type=object_type, object_id=object_id
+            )
+            for patient_id, object_id in rows
+        ]
     )
 
 

@@ -7,9 +7,12 @@ from triage import services as triage_services
 from triage.models import Intake
 
 
-@transaction.atomic
 def patient_for_user(user) -> Patient:
-    """The patient record of a signed-in person, created on first need."""
+    """The patient record of a signed-in person, created on first need.
+
+    get_or_create makes the row in its own savepoint and reads the winner's on a race, so no
+    transaction of our own is needed (a read on every API call costs no savepoint).
+    """
     patient, _ = Patient.objects.get_or_create(
         user=user, defaults={"first_name": user.first_name, "last_name": user.last_name}
     )
@@ -22,9 +25,9 @@ def claim_session_intake(*, public_id: str, patient: Patient) -> None:
     if intake is not None:
         triage_services.intake_attach(intake=intake, patient=patient)
         if not patient.preferred_location_id:
-            Patient.objects.filter(pk=patient.pk).update(
-                preferred_location=intake.preferred_location
-            )
+            # Saved (not .update()) so the audit log records the change to patient data.
+            patient.preferred_location = intake.preferred_location
+            patient.save(update_fields=["preferred_location", "updated_at"])
 
 
 PROFILE_FIELDS = (

@@ -5,6 +5,7 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from clinic.models import User
 from staff.scope import EstimatedCountPaginator, SuperuserEditsAdmin
@@ -70,6 +71,13 @@ class UserAdmin(SuperuserOnlyAdmin, SuperuserEditsAdmin, DjangoUserAdmin):
     filter_horizontal = ("groups", "user_permissions", "locations")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+
+# Recovery codes are shown once, at set-up (staff.site): django-otp's page would list them to
+# any superuser. Removing a staff member's authenticator app sends them through set-up again,
+# which replaces their codes.
+if admin.site.is_registered(StaticDevice):
+    admin.site.unregister(StaticDevice)
 
 
 # django-auditlog registers its own page; show it to superusers only (it is never editable).

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from clinic import roles
 from clinic.models import Location, Practitioner
-from patients.selectors import Access, record_access
+from patients.selectors import Access, record_access, record_list_access
 
 
 def staff_location_ids(request) -> set[int] | None:
@@ -67,7 +67,8 @@ class LocationScopedAdmin:
     Set `scope_location_field` (a lookup path to a Location, e.g. "location" or
     "practitioner__locations") or override `scoped_queryset`. A path through a many-to-many
     relation sets `scope_distinct = True` so rows are not repeated. For patient data, set
-    `access_log_type`: opening one record then goes into the access log.
+    `access_log_type`: opening one record then goes into the access log, and so does every
+    row a list or search page shows (with the search and filters in `via`).
     """
 
     scope_location_field: str | None = None
@@ -84,6 +85,17 @@ class LocationScopedAdmin:
                 object_id=obj.public_id,
             )
         return obj
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if self.access_log_type is not None and changelist is not None:
+            record_list_access(
+                Access.of(request, via=request.get_full_path()),
+                rows=[(self.patient_id_of(obj), obj.public_id) for obj in changelist.result_list],
+                object_type=f"{self.access_log_type} list",
+            )
+        return response
 
     def patient_id_of(self, obj) -> int | None:
         return obj.patient_id

@@ -7,7 +7,11 @@
 - first-login enrollment: a staff member with no confirmed device who gives the right password
   is not signed in; they are sent to a page with a QR code and the secret as text, and are
   signed in (with both factors) only once they type a code from the new app. The half-done
-  state lives in the session for ENROLLMENT_WINDOW and is tied to that user.
+  state lives in the session for ENROLLMENT_WINDOW and is tied to that user;
+- recovery codes for a lost phone (django-otp's static tokens): RECOVERY_CODE_COUNT one-use
+  codes made when the app is confirmed and shown that once (only their values are stored, in
+  django-otp's table, never shown again); any one of them stands in for the app's code at
+  sign-in, and is then used up.
 
 OWASP ASVS 2.7/2.8 (out-of-band and one-time verifiers), HIPAA 164.312(d) (person or entity
 authentication). It becomes `admin.site` through clinic.apps.StaffAdminConfig.
@@ -32,16 +36,19 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staff import privacy
 
 ENROLLMENT_SESSION_KEY = "staff_2fa_enrollment"
+RECOVERY_CODES_SESSION_KEY = "staff_2fa_recovery_codes"  # from set-up to their one showing
 ENROLLMENT_WINDOW = 10 * 60  # seconds from the password step to typing the first code
 DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
 DEFAULT_BACKEND = "django.contrib.auth.backends.ModelBackend"
 GENERIC_ERROR = (
     "That email, password or code is not right. Check them and the code your app shows now, "
@@ -82,10 +89,14 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
 
     def clean(self):
         self.enrollment_user = None
+        token = self.cleaned_data.get("otp_token") or ""
+        if token and not token.strip().isdigit():
+            # A recovery code, as typed: any case, with spaces or a dash.
+            self.cleaned_data["otp_token"] = "".join(token.split()).replace("-", "").lower()
         # The password step (and the is_staff check) of AdminAuthenticationForm.
         self.cleaned_data = AdminAuthenticationForm.clean(self)
         user = self.get_user()
-        if user is not None and not user_has_device(user, confirmed=True):
+        if user is not None and not _has_authenticator_app(user):
             self.enrollment_user = user
             raise ValidationError(
                 "Set up your authenticator app to finish signing in.",
@@ -106,11 +117,14 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
         return self.cleaned_data
 
     def _chosen_device(self, user):
-        # Staff have one authenticator app: use it instead of asking them to pick a device.
-        # Only the signed-in user's own confirmed devices are candidates.
+        # Staff have one authenticator app and a set of recovery codes: the code's shape picks
+        # one (6 digits: the app) instead of asking them to pick a device, so a code never
+        # counts as a failure against the other. Only the user's own confirmed devices.
         device = super()._chosen_device(user)
         if device is None:
-            device = next(devices_for_user(user, confirmed=True, for_verify=True), None)
+            token = self.cleaned_data.get("otp_token") or ""
+            kind = TOTPDevice if token.isdigit() else StaticDevice
+            device = kind.objects.devices_for_user(user, confirmed=True).select_for_update().first()
         return device
 
     def _update_form(self, user):
@@ -169,6 +183,18 @@ class StaffAdminSite(OTPAdminSite):
     def enroll_view(self, request):
         return enroll(request, site=self)
 
+    def index(self, request, extra_context=None):
+        # The recovery codes made at set-up, once: they leave the session as they are shown
+        # (admin_view makes the page never_cache); nothing can show them again.
+        shown = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+        if isinstance(shown, dict) and shown.get("codes"):
+            extra_context = {
+                **(extra_context or {}),
+                "recovery_codes": shown["codes"],
+                "recovery_next": shown.get("next") or "",
+            }
+        return super().index(request, extra_context)
+
 
 # --- First-login enrollment ---------------------------------------------------------------------
 
@@ -212,7 +238,7 @@ def _pending(request):
     )
     device = (
         TOTPDevice.objects.filter(pk=state.get("device_id"), user=user, confirmed=False).first()
-        if user is not None and not user_has_device(user, confirmed=True)
+        if user is not None and not _has_authenticator_app(user)
         else None
     )
     if device is None:
@@ -235,7 +261,12 @@ def enroll(request, *, site):
             request.session.pop(ENROLLMENT_SESSION_KEY, None)
             auth_login(request, user, backend=state.get("backend") or DEFAULT_BACKEND)
             otp_login(request, confirmed)
-            return redirect(state.get("next") or reverse("admin:index", current_app=site.name))
+            # Shown once, at the top of the admin's first page (StaffAdminSite.index).
+            request.session[RECOVERY_CODES_SESSION_KEY] = {
+                "codes": recovery_codes_issue(user),
+                "next": state.get("next") or "",
+            }
+            return redirect(reverse("admin:index", current_app=site.name))
         form.add_error(
             "code",
             "That code did not match. Check that the time on your phone is right and type "
@@ -263,6 +294,26 @@ def _confirm(device: TOTPDevice, code: str) -> TOTPDevice | None:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return device
+
+
+@transaction.atomic
+def recovery_codes_issue(user) -> list[str]:
+    """A fresh set of one-use recovery codes for `user`; any earlier set stops working."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes: list[str] = []
+    while len(codes) < RECOVERY_CODE_COUNT:
+        code = StaticToken.random_token()  # 8 of a-z and 2-7
+        if not code.isdigit() and code not in codes:  # all digits would read as an app code
+            codes.append(code)
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _has_authenticator_app(user) -> bool:
+    # Recovery codes alone do not count: without the app, the next sign-in sets one up (and
+    # that replaces the codes).
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
 def _qr_data_uri(text: str) -> str:

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import roles
-from staff.site import GENERIC_ERROR
+from staff.site import GENERIC_ERROR, recovery_codes_issue
 from tests.factories import PatientFactory, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,81 @@ def test_set_up_shows_a_qr_code_and_the_secret_and_a_code_from_the_app_signs_in(
     assert signed_in_to_admin(client)
     device.refresh_from_db()
     assert device.confirmed
+
+
+def _recovery_codes_from(html: str) -> list[str]:
+    listed = re.search(r'<ul id="recovery-codes">(.*?)</ul>', html, re.S).group(1)
+    return re.findall(r"<code>([a-z2-7]{8})</code>", listed)
+
+
+def test_set_up_shows_ten_recovery_codes_once_and_stores_them_for_this_account(
+    client, clock, scheduler
+):
+    admin_sign_in(client, scheduler)
+    device = TOTPDevice.objects.get(user=scheduler)
+
+    client.post(ENROLL, {"code": code(device)})
+    response = client.get("/admin/")
+
+    codes = _recovery_codes_from(response.content.decode())
+    assert len(set(codes)) == 10
+    assert "no-store" in response["Cache-Control"]  # never_cache: not kept anywhere
+    stored = StaticToken.objects.filter(device__user=scheduler, device__confirmed=True)
+    assert sorted(stored.values_list("token", flat=True)) == sorted(codes)
+    # Nothing shows them again.
+    assert 'id="recovery-codes"' not in client.get("/admin/").content.decode()
+    assert "staff_2fa_recovery_codes" not in client.session
+    assert client.get(ENROLL).status_code == 302
+
+
+def test_a_recovery_code_signs_in_once_in_place_of_the_apps_code(client, clock, scheduler):
+    device_for(scheduler)
+    first, second, *_ = recovery_codes_issue(scheduler)
+
+    response = admin_sign_in(client, scheduler, token=f" {first.upper()[:4]}-{first[4:]} ")
+    assert response.status_code == 302
+    assert signed_in_to_admin(client)
+
+    client.logout()
+    again = admin_sign_in(client, scheduler, token=first)
+    assert again.status_code == 200
+    assert GENERIC in again.content.decode()
+    assert not signed_in_to_admin(client)
+
+    clock.shift(dt.timedelta(seconds=5))  # past django-otp's throttle after a failure
+    assert admin_sign_in(client, scheduler, token=second).status_code == 302
+    assert signed_in_to_admin(client)
+
+
+def test_the_apps_code_still_signs_in_when_recovery_codes_exist(client, clock, scheduler):
+    device = device_for(scheduler)
+    recovery_codes_issue(scheduler)
+
+    assert admin_sign_in(client, scheduler, token=code(device)).status_code == 302
+    assert signed_in_to_admin(client)
+    # The app's code was checked against the app only: the recovery codes are not throttled.
+    assert StaticDevice.objects.get(user=scheduler).throttling_failure_count == 0
+
+
+def test_someone_elses_recovery_code_is_refused(client, clock, scheduler):
+    device_for(scheduler)
+    other = make_staff(roles=[roles.SCHEDULER], email="olive.other@clinic.test")
+    theirs = recovery_codes_issue(other)[0]
+
+    response = admin_sign_in(client, scheduler, token=theirs)
+
+    assert response.status_code == 200
+    assert GENERIC in response.content.decode()
+    assert not signed_in_to_admin(client)
+
+
+def test_issuing_recovery_codes_again_ends_the_earlier_set(scheduler):
+    old = recovery_codes_issue(scheduler)
+    new = recovery_codes_issue(scheduler)
+
+    stored = set(StaticToken.objects.filter(device__user=scheduler).values_list("token", flat=True))
+    assert stored == set(new)
+    assert not stored & set(old)
 
 
 def test_a_wrong_code_at_set_up_is_refused_with_a_message(client, clock, scheduler):
@@ -348,3 +424,10 @@ def test_a_patient_idle_for_23_hours_is_still_signed_in_and_after_25_hours_is_no
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_no_admin_page_lists_recovery_codes(client):
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(StaticDevice)
+    assert not admin.site.is_registered(StaticToken)

@@ -250,6 +250,12 @@ def test_confirming_removes_the_identity_and_keeps_the_care_records_and_audit(
     for reminder in history["reminders"]:
         reminder.refresh_from_db()
         assert reminder.status == NotificationStatus.CANCELLED
+        # The address cleared row by row: the change history has it, by the superuser, without
+        # the address itself (issue 19).
+        assert any(
+            entry.changes_dict.get("recipient", [""])[0] == "[removed]"
+            for entry in LogEntry.objects.get_for_object(reminder).filter(actor=superuser)
+        )
     assert not privacy.notifications_to(avery).exclude(recipient="").exists()
     assert not Notification.objects.filter(
         appointment__patient=avery, status=NotificationStatus.PENDING
