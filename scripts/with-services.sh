@@ -17,9 +17,10 @@
 #   "$REDIS_SERVER_BIN" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes
 # Whatever Redis listens on REDIS_PORT when the command ends is shut down here as well.
 #
-# As root, missing packages are installed with apt-get: postgresql, redis-server and, unless
-# WITH_BROWSER=0, chromium. A server that can't be had leaves its URL unset (the suite skips what
-# needs it), except with CI=true, where a missing PostgreSQL or Redis is an error.
+# As root, missing packages are installed with apt-get: postgresql, redis-server, Pango
+# (libpango-1.0-0 libpangoft2-1.0-0, for WeasyPrint) and, unless WITH_BROWSER=0, chromium. A
+# server that can't be had leaves its URL unset (the suite skips what needs it), except with
+# CI=true, where a missing PostgreSQL or Redis is an error.
 #
 # The servers and the temp dirs are removed on any exit, including failure, Ctrl-C and TERM; the
 # script exits with the command's status (130/143 when interrupted).
@@ -150,6 +151,10 @@ have_postgres() {
 }
 have_redis() { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; }
 have_chromium() { command -v chromium >/dev/null; }
+# grep reads to the end (not -q), so pipefail never sees ldconfig killed by SIGPIPE.
+have_lib() { ldconfig -p 2>/dev/null | grep -F "$1" >/dev/null; }
+have_pango() { have_lib libpango-1.0.so.0; }
+have_pangoft2() { have_lib libpangoft2-1.0.so.0; }
 
 apt_updated=0
 
@@ -213,6 +218,9 @@ if [[ $WITH_BROWSER == 1 ]]; then
   ensure chromium have_chromium "chromium" ||
     log "warning: chromium is unavailable; browser tests will be skipped"
 fi
+# WeasyPrint (the referral summary's PDF) loads Debian's Pango at import.
+ensure libpango-1.0-0 have_pango "Pango (libpango-1.0-0)" || log "warning: no Pango; PDFs fail"
+ensure libpangoft2-1.0-0 have_pangoft2 "Pango (libpangoft2-1.0-0)" || log "warning: no Pango FT2"
 if ((want_pg && is_root)) && ! id -u postgres >/dev/null 2>&1; then
   log "no postgres user to run PostgreSQL as (reinstall the postgresql package)"
   want_pg=0

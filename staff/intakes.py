@@ -6,13 +6,16 @@ section 6 (see `staff.queue_filters`). Writes go through `triage.services` and
 `clinic.scheduling`; decisions are append-only, so an override adds one.
 """
 
+import logging
 import uuid
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,6 +32,7 @@ from staff.queue_filters import (
     AssignedFilter,
     OverdueFilter,
     PreferredLocationFilter,
+    QueueViewFilter,
     RedFlagFilter,
     UrgencyFilter,
     format_duration,
@@ -36,8 +40,8 @@ from staff.queue_filters import (
     urgency_of,
 )
 from staff.scope import EstimatedCountPaginator, LocationScopedAdmin, staff_location_ids
-from triage import engine, services
-from triage.models import Intake, Urgency
+from triage import engine, referrals, services
+from triage.models import Intake, Referral, Urgency
 
 
 def assignable_staff(request):
@@ -79,6 +83,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         "urgency",
         "red_flags",
         "clinician_review",
+        "referral",
         "waiting",
         "preferred_location",
         "status",
@@ -87,6 +92,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     list_display_links = ("patient_name",)
     list_select_related = ("current_decision", "preferred_location", "assigned_to")
     list_filter = (
+        QueueViewFilter,
         UrgencyFilter,
         ("current_decision__pathway", admin.ChoicesFieldListFilter),
         "status",
@@ -103,7 +109,13 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
-    actions = ("assign_to_me", "agree_after_review", "mark_contacted", "close_with_outcome")
+    actions = (
+        "assign_to_me",
+        "agree_after_review",
+        "mark_contacted",
+        "close_attended_referral",
+        "close_with_outcome",
+    )
     form = IntakeHandlingForm
     change_form_template = "admin/triage/intake/change_form.html"
 
@@ -160,6 +172,24 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     def scoped_queryset(self, request):
         # The selector decides who sees what: locations, plus every emergency for clinicians.
         return scope_intakes(request.user)
+
+    def get_queryset(self, request):
+        # The open referral's state and alert in the same query (no query per row).
+        open_referral = Referral.objects.filter(
+            intake=OuterRef("pk"), state__in=Referral.OPEN_STATES
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                referral_state=Subquery(open_referral.values("state")[:1]),
+                referral_attention=Subquery(open_referral.values("needs_attention")[:1]),
+            )
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Triage queue", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False  # intakes come from patients, through the protocol
@@ -257,6 +287,18 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         if decision and decision.clinician_review:
             return format_html('<strong class="bs-needs-review">{}</strong>', "Needs review")
         return ""
+
+    @admin.display(description="referral")
+    def referral(self, intake):
+        state = getattr(intake, "referral_state", None)
+        if not state:
+            return ""
+        label = Referral.State(state).label
+        if getattr(intake, "referral_attention", False):
+            return format_html(
+                '{}<br><strong class="bs-overdue">{}</strong>', label, "Cancelled or missed"
+            )
+        return label
 
     @admin.display(description="waiting", ordering="created_at")
     def waiting(self, intake):
@@ -389,6 +431,25 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 request, f"{skipped} intake(s) did not need a clinician's review.", messages.INFO
             )
 
+    @admin.action(description="Referral attended: close it", permissions=["change"])
+    def close_attended_referral(self, request, queryset):
+        """The last step of a referral; which moves are allowed is the referral's table."""
+        closed, refused = 0, []
+        for intake in queryset:
+            referral = services.open_referral(intake)
+            try:
+                if referral is None:
+                    raise InvalidTransition("It has no open referral.")
+                services.referral_move(
+                    referral=referral, actor=request.user, state=Referral.State.CLOSED
+                )
+            except InvalidTransition as refusal:
+                refused.append(str(refusal))
+            else:
+                closed += 1
+        self.message_user(request, f"{closed} referral(s) closed.", messages.SUCCESS)
+        self._report_refused(request, refused, "closed")
+
     @admin.action(description="Mark contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
         contacted, unchanged, refused = self._set_status(
@@ -471,8 +532,57 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.schedule_view),
                 name="triage_intake_schedule",
             ),
+            path(
+                "<path:object_id>/referral/",
+                self.admin_site.admin_view(self.referral_view),
+                name="triage_intake_referral",
+            ),
+            path(
+                "<path:object_id>/referral.pdf",
+                self.admin_site.admin_view(self.referral_pdf_view),
+                name="triage_intake_referral_pdf",
+            ),
         ]
         return custom + super().get_urls()
+
+    # --- the referral summary, to print or send to an imaging provider or surgeon
+
+    REFERRAL_TEMPLATE = "admin/triage/intake/referral_summary.html"
+
+    def _referral_context(self, request, object_id, *, pdf: bool) -> dict:
+        """Scoped like the change page, but a 404 (never confirm that a record exists)."""
+        intake = self.get_object(request, unquote(object_id))
+        if intake is None or not self.has_view_permission(request, intake):
+            raise Http404("No such intake.")
+        referral = referrals.referral_of(intake)
+        if referral is None:
+            raise Http404("This intake has no referral.")
+        return {
+            **referrals.referral_summary(referral),
+            "pdf": pdf,
+            "pdf_url": reverse("admin:triage_intake_referral_pdf", args=[intake.pk]),
+            "back_url": reverse("admin:triage_intake_change", args=[intake.pk]),
+        }
+
+    def referral_view(self, request, object_id):
+        context = self._referral_context(request, object_id, pdf=False)
+        return TemplateResponse(request, self.REFERRAL_TEMPLATE, context)
+
+    def referral_pdf_view(self, request, object_id):
+        """The same template as the page, rendered to PDF by WeasyPrint (no network fetches:
+        the template carries its own styles)."""
+        context = self._referral_context(request, object_id, pdf=True)
+        html = render_to_string(self.REFERRAL_TEMPLATE, context, request=request)
+        # Imported here, not with the admin: only this page needs Pango loaded, and WeasyPrint
+        # logs each rendering step at INFO, which would flood the console log.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+        from weasyprint import HTML
+
+        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="referral-{context["intake"].public_id}.pdf"'
+        )
+        return response
 
     def override_view(self, request, object_id):
         """Record a clinician's decision (see `staff.decisions`)."""

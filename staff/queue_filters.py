@@ -7,13 +7,14 @@ hour"), scheduling or closing for the others ("seen within N days").
 from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from staff.scope import StaffLocationFilter
 from triage import engine
-from triage.models import URGENCY_RANK, Intake, Urgency
+from triage.models import URGENCY_RANK, Intake, Pathway, Referral, Urgency
 
 EMERGENCY_RANK = URGENCY_RANK[Urgency.EMERGENCY]
 
@@ -141,3 +142,65 @@ class AssignedFilter(admin.SimpleListFilter):
         if self.value() == "nobody":
             return queryset.filter(assigned_to__isnull=True)
         return queryset
+
+
+class QueueViewFilter(admin.SimpleListFilter):
+    """What the queue shows: open work by default (not closed, not self-care: protocol section
+    7 gives self-care no appointment), the cases a clinician must review (R9-R11), referrals
+    ready to schedule (a cancelled or missed one among them), or everything.
+
+    The default steps aside when the staff member asks for something else: a status or a
+    pathway filter, a search (finding a closed intake by name must work), or an action on rows
+    the staff member ticked.
+    """
+
+    title = "view"
+    parameter_name = "view"
+    OPEN = "open"
+    NEEDS_REVIEW = "needs_review"
+    READY = "ready"
+    ALL = "all"
+    OVERRIDDEN_BY = ("status__exact", "current_decision__pathway__exact", "q")
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.NEEDS_REVIEW, "Needs clinician review"),
+            (self.READY, "Ready to schedule"),
+            (self.ALL, "All intakes, closed and self-care too"),
+        ]
+
+    def choices(self, changelist):
+        # The unfiltered entry is the default view, so name it for what it shows.
+        yield {
+            "selected": self.value() in (None, self.OPEN),
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open work",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.ALL:
+            return queryset
+        if value == self.NEEDS_REVIEW:
+            return queryset.filter(current_decision__clinician_review=True).exclude(
+                status=Intake.Status.CLOSED
+            )
+        if value == self.READY:
+            # One open referral per intake (a unique constraint), so the join adds no rows.
+            return queryset.filter(referrals__state=Referral.State.READY_TO_SCHEDULE).exclude(
+                status=Intake.Status.CLOSED
+            )
+        if value in (None, self.OPEN) and any(request.GET.get(p) for p in self.OVERRIDDEN_BY):
+            return queryset
+        if value is None and request.POST.getlist(ACTION_CHECKBOX_NAME):
+            # An action applies to the rows the staff member ticked, whatever the default hides.
+            return queryset
+        return queryset.exclude(status=Intake.Status.CLOSED).exclude(
+            current_decision__pathway=Pathway.SELF_CARE
+        )

@@ -171,3 +171,149 @@ class TriageDecision(models.Model):
     @property
     def decided_by_engine(self) -> bool:
         return self.decided_by_id is None
+
+
+class Referral(models.Model):
+    """The referral behind an imaging or surgical-consult decision, followed to the end.
+
+    One open referral per intake (a conditional unique constraint); `triage.referrals` creates
+    and moves it, and every move is a `ReferralEvent` (who, when, why). `target_date` is fixed
+    when it is made (the intake's submission plus the section 6 staff target), so a cancelled or
+    missed visit goes back to ready-to-schedule against its original target.
+    """
+
+    class State(models.TextChoices):
+        AWAITING_REVIEW = "awaiting_review", "Awaiting clinician review"
+        READY_TO_SCHEDULE = "ready_to_schedule", "Ready to schedule"
+        SCHEDULED = "scheduled", "Scheduled"
+        ATTENDED = "attended", "Attended"
+        CLOSED = "closed", "Closed"
+        RETURNED = "returned", "Returned with advice"
+        DECLINED = "declined", "Declined"
+
+    # The only moves a referral may make; `check_transition` is the one place that enforces
+    # them. Returned, declined and closed are final.
+    TRANSITIONS = {
+        State.AWAITING_REVIEW: {State.READY_TO_SCHEDULE, State.RETURNED, State.DECLINED},
+        State.READY_TO_SCHEDULE: {State.SCHEDULED, State.RETURNED, State.DECLINED},
+        # Back to ready to schedule when the visit was cancelled or missed.
+        State.SCHEDULED: {State.ATTENDED, State.READY_TO_SCHEDULE, State.RETURNED, State.DECLINED},
+        State.ATTENDED: {State.CLOSED},
+        State.CLOSED: set(),
+        State.RETURNED: set(),
+        State.DECLINED: set(),
+    }
+    OPEN_STATES = (
+        State.AWAITING_REVIEW,
+        State.READY_TO_SCHEDULE,
+        State.SCHEDULED,
+        State.ATTENDED,
+    )
+    # Who acts next in each state (protocol sections 6-7): for the queue and the summary.
+    OWNER = {
+        State.AWAITING_REVIEW: "Triage clinician",
+        State.READY_TO_SCHEDULE: "Scheduler",
+        State.SCHEDULED: "Imaging provider or surgeon",
+        State.ATTENDED: "Triage clinician (close with the outcome)",
+    }
+    # A reason is part of these moves, not an option.
+    NEEDS_REASON = (State.RETURNED, State.DECLINED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="referrals")
+    pathway = models.CharField(max_length=20, choices=Pathway.choices)
+    urgency = models.CharField(max_length=20, choices=Urgency.choices)
+    state = models.CharField(max_length=20, choices=State.choices)
+    target_date = models.DateTimeField()
+    # Set when a scheduled visit was cancelled or missed; cleared when it is scheduled again.
+    needs_attention = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake"],
+                condition=Q(
+                    state__in=["awaiting_review", "ready_to_schedule", "scheduled", "attended"]
+                ),
+                name="one_open_referral_per_intake",
+            ),
+            models.CheckConstraint(
+                condition=Q(pathway__in=["imaging", "surgical_consult"]),
+                name="referral_is_imaging_or_consult",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_pathway_display()} referral ({self.get_state_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def owner(self) -> str:
+        return self.OWNER.get(self.State(self.state), "—")
+
+    def check_transition(self, new_state: str) -> None:
+        """Raise InvalidTransition, with a message for staff, unless the move is allowed."""
+        if new_state not in self.State.values:
+            raise InvalidTransition(f"“{new_state}” is not a referral state.")
+        if new_state in self.TRANSITIONS[self.State(self.state)]:
+            return
+        current = self.State(self.state).label.lower()
+        raise InvalidTransition(
+            f"A referral that is {current} cannot become {self.State(new_state).label.lower()}."
+        )
+
+    def move(self, state: str, *, actor=None, reason: str = "") -> "ReferralEvent":
+        """Validate and persist one move with its event (who, when, why).
+
+        The minimal state change, kept on the model so the clinic domain (booking, a layer
+        below `triage.services`) can record a booking, a cancellation or a missed visit; staff
+        moves go through `triage.referrals.referral_move`, which locks the row and calls this.
+        """
+        self.check_transition(state)
+        previous = self.state
+        self.state = state
+        if state == self.State.READY_TO_SCHEDULE and previous == self.State.SCHEDULED:
+            self.needs_attention = True
+        elif state != self.State.READY_TO_SCHEDULE:
+            self.needs_attention = False
+        update = ["state", "needs_attention", "updated_at"]
+        if reason and state in self.NEEDS_REASON:
+            self.reason = reason
+            update.append("reason")
+        self.save(update_fields=update)
+        return ReferralEvent.objects.create(
+            referral=self, from_state=previous, to_state=state, actor=actor, reason=reason
+        )
+
+
+class ReferralEvent(models.Model):
+    """One move of a referral: who (null: the system, e.g. a booking), when and why.
+
+    Append-only."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=20, choices=Referral.State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=Referral.State.choices)
+    actor = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_state or '—'} → {self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Referral events are append-only.")
+        super().save(*args, **kwargs)

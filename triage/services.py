@@ -12,7 +12,15 @@ from django.db import transaction
 from clinic import alerts, notifications
 from clinic.errors import NotAllowed
 from triage import engine
-from triage.models import URGENCY_RANK, Intake, Pathway, TriageDecision, Urgency
+from triage.models import (
+    URGENCY_RANK,
+    Intake,
+    Pathway,
+    Referral,
+    ReferralEvent,
+    TriageDecision,
+    Urgency,
+)
 
 SELF_CARE_CHECK_IN_AFTER = timedelta(weeks=2)  # protocol section 6, routine self-care
 SAFETY_NET_CHECK_IN_AFTER = timedelta(weeks=4)  # protocol section 5
@@ -67,6 +75,7 @@ def intake_submit(
             due_at=intake.created_at + SAFETY_NET_CHECK_IN_AFTER,
         )
     _alert_staff_if_needed(intake, decision)
+    _follow_referral(intake, decision)
     return intake
 
 
@@ -103,6 +112,7 @@ def decision_override(
     }
     decision = _record_decision(intake, fields, decided_by=actor, override_reason=reason)
     _alert_staff_if_needed(intake, decision)
+    _follow_referral(intake, decision, actor=actor, reason=reason)
     return decision
 
 
@@ -138,12 +148,85 @@ def decision_review_agree(*, intake: Intake, actor) -> TriageDecision:
             "protocol_version",
         )
     }
-    return _record_decision(
+    decision = _record_decision(
         intake,
         {**fields, "clinician_review": False},
         decided_by=actor,
         override_reason=REVIEW_AGREED,
     )
+    _follow_referral(intake, decision, actor=actor, reason=REVIEW_AGREED)
+    return decision
+
+
+# --- Referrals (imaging and surgical consults) -------------------------------------------------
+
+REFERRAL_PATHWAYS = (Pathway.IMAGING, Pathway.SURGICAL_CONSULT)
+
+
+def referral_target(intake: Intake, urgency: str):
+    """The section 6 staff target, counted from the intake's submission."""
+    return intake.created_at + engine.STAFF_TARGET[urgency]
+
+
+def open_referral(intake: Intake, *, lock: bool = False) -> Referral | None:
+    referrals = Referral.objects.filter(intake=intake, state__in=Referral.OPEN_STATES)
+    if lock:
+        referrals = referrals.select_for_update()
+    return referrals.first()
+
+
+@transaction.atomic
+def referral_move(*, referral: Referral, actor, state: str, reason: str = "") -> Referral:
+    """Move a referral to `state`, as `actor`, recording a ReferralEvent (who, when, why).
+
+    Validated by `Referral.check_transition` on the locked, current row: raises
+    InvalidTransition for a move the table does not allow, NotAllowed when returning or
+    declining without a reason.
+    """
+    reason = (reason or "").strip()
+    if state in Referral.NEEDS_REASON and not reason:
+        raise NotAllowed("Say why the referral is returned or declined.")
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    referral.move(state, actor=actor, reason=reason)
+    return referral
+
+
+def _follow_referral(intake: Intake, decision: TriageDecision, *, actor=None, reason="") -> None:
+    """Keep the intake's one open referral in step with its newest decision.
+
+    Imaging or a surgical consult: made (awaiting review for R9-R11, else ready to schedule) or
+    updated (pathway, urgency, target; a completed review makes it ready). Redirected to physio
+    or self-care by a clinician: returned with advice, the clinician's reason kept.
+    """
+    referral = open_referral(intake, lock=True)
+    State = Referral.State
+    if decision.pathway not in REFERRAL_PATHWAYS:
+        if referral is not None:
+            referral.move(
+                State.RETURNED,
+                actor=actor,
+                reason=reason or f"Redirected to {decision.get_pathway_display().lower()}.",
+            )
+        return
+    state = State.AWAITING_REVIEW if decision.clinician_review else State.READY_TO_SCHEDULE
+    if referral is None:
+        referral = Referral.objects.create(
+            intake=intake,
+            pathway=decision.pathway,
+            urgency=decision.urgency,
+            state=state,
+            target_date=referral_target(intake, decision.urgency),
+        )
+        ReferralEvent.objects.create(
+            referral=referral, to_state=state, actor=actor, reason=reason or decision.rule
+        )
+        return
+    referral.pathway = decision.pathway
+    referral.urgency = decision.urgency
+    referral.target_date = referral_target(intake, decision.urgency)
+    referral.save(update_fields=["pathway", "urgency", "target_date", "updated_at"])
+    if referral.state == State.AWAITING_REVIEW and state == State.READY_TO_SCHEDULE:
+        referral.move(state, actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -167,7 +250,8 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
 
     Every move is validated by `Intake.check_transition` on the locked, current row: raises
     InvalidTransition (e.g. a closed intake back to new) and NotAllowed for an unknown status.
-    Moving to the status it already has only updates the outcome.
+    Moving to the status it already has only updates the outcome. Closing it ends its open
+    referral (closed if attended, else declined with the outcome as the reason).
     """
     if status not in Intake.Status.values:
         raise NotAllowed("Unknown intake status.")
@@ -179,7 +263,20 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
         intake.outcome = outcome
         update.append("outcome")
     intake.save(update_fields=update)
+    if status == Intake.Status.CLOSED:
+        _close_referral(intake, actor=actor, outcome=intake.outcome)
     return intake
+
+
+def _close_referral(intake: Intake, *, actor, outcome: str) -> None:
+    """Closing the intake ends its open referral: closed once attended, else declined, with
+    the intake's outcome as the reason."""
+    referral = open_referral(intake, lock=True)
+    if referral is None:
+        return
+    State = Referral.State
+    state = State.CLOSED if referral.state == State.ATTENDED else State.DECLINED
+    referral.move(state, actor=actor, reason=outcome or "The intake was closed.")
 
 
 @transaction.atomic

@@ -33,7 +33,7 @@ from clinic.models import (
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
 from clinic.scheduling.rules import check_booking_allowed, online_change_refusal, staff_scheduled
 from clinic.scheduling.waitlist import offer_to_waitlist
-from triage.models import Intake
+from triage.models import Intake, Referral
 
 
 class SlotTaken(Exception):
@@ -184,6 +184,10 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
         intake.check_transition(Intake.Status.SCHEDULED)  # InvalidTransition: a closed intake
         intake.status = Intake.Status.SCHEDULED
         intake.save(update_fields=["status", "updated_at"])
+    if staff_scheduled(appointment):
+        _move_referral(
+            intake, Referral.State.READY_TO_SCHEDULE, Referral.State.SCHEDULED, booked_by
+        )
     # The booking is the waitlist's confirmation: first to book gets the freed time.
     for entry in WaitlistEntry.objects.filter(
         patient=patient, service=service, fulfilled_at__isnull=True
@@ -256,11 +260,25 @@ def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool
         appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
     )
     offer_to_waitlist(appointment=appointment, now=now)
-    _back_to_the_queue(appointment)
+    _back_to_the_queue(appointment, actor=actor, reason=f"Cancelled. {reason or ''}".strip())
     return appointment
 
 
-def _back_to_the_queue(appointment) -> None:
+def _move_referral(intake, from_state, to_state, actor, reason="") -> None:
+    """The intake's open referral, if it is in `from_state`, moves to `to_state` (the model's
+    transition table and event; booking sits below `triage.services`, so not its service)."""
+    if intake is None:
+        return
+    referral = (
+        Referral.objects.select_for_update()
+        .filter(intake=intake, state__in=Referral.OPEN_STATES)
+        .first()
+    )
+    if referral is not None and referral.state == from_state:
+        referral.move(to_state, actor=actor, reason=reason)
+
+
+def _back_to_the_queue(appointment, *, actor=None, reason="") -> None:
     """A staff-scheduled scan or consult that was cancelled or missed puts its intake back on
     the queue to schedule again: waiting once more, against its original target (section 6),
     which the queue counts from the intake's submission."""
@@ -275,6 +293,10 @@ def _back_to_the_queue(appointment) -> None:
     intake.check_transition(Intake.Status.CONTACTED)
     intake.status = Intake.Status.CONTACTED
     intake.save(update_fields=["status", "updated_at"])
+    # Flagged for the queue (needs_attention), against its original target date.
+    _move_referral(
+        intake, Referral.State.SCHEDULED, Referral.State.READY_TO_SCHEDULE, actor, reason
+    )
 
 
 # --- Rescheduling --------------------------------------------------------------------------------
@@ -401,5 +423,7 @@ def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
         notifications.plan_for_appointment(
             appointment=appointment, kind=NotificationKind.NO_SHOW_FOLLOW_UP, due_at=now
         )
-        _back_to_the_queue(appointment)
+        _back_to_the_queue(appointment, actor=actor, reason="Did not attend.")
+    elif staff_scheduled(appointment):
+        _move_referral(appointment.intake, Referral.State.SCHEDULED, Referral.State.ATTENDED, actor)
     return appointment

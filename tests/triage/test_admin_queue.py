@@ -19,6 +19,7 @@ from triage.models import Intake, TriageDecision
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("admin:triage_intake_changelist")
+ALL = {"view": "all"}  # the queue shows open work by default: no closed or self-care intakes
 START = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 
 # Answer overrides that give each urgency (protocol section 4).
@@ -82,7 +83,7 @@ def test_queue_shows_emergencies_first_then_by_urgency_oldest_first(client, clin
         clock.shift(dt.timedelta(hours=1))
         emergency = intake_for("Emergency", location=chaska, **EMERGENCY)
         admin_login(client, clinician)
-        response = client.get(QUEUE)
+        response = client.get(QUEUE, ALL)  # the routine case is self-care: not open work
 
     assert response.status_code == 200
     assert listed(response) == [
@@ -145,7 +146,7 @@ def test_red_flag_filter_matches_the_exact_flag(client, clinician, chaska):
         infection.pk,
         risk_only.pk,
     }
-    assert listed(client.get(QUEUE, {"red_flag": "none"})) == [plain.pk]
+    assert listed(client.get(QUEUE, {"red_flag": "none", **ALL})) == [plain.pk]
 
 
 def test_assigned_to_me_filter_and_urgency_filter(client, clinician, chaska):
@@ -157,7 +158,7 @@ def test_assigned_to_me_filter_and_urgency_filter(client, clinician, chaska):
 
     assert listed(client.get(QUEUE, {"assigned": "me"})) == [mine.pk]
     assert listed(client.get(QUEUE, {"urgency": "urgent"})) == [mine.pk, other.pk]
-    assert listed(client.get(QUEUE, {"urgency": "routine"})) == [routine.pk]
+    assert listed(client.get(QUEUE, {"urgency": "routine", **ALL})) == [routine.pk]
 
 
 def test_location_filter_offers_only_the_staff_members_locations(client, clinician, chaska, delano):
@@ -189,7 +190,7 @@ def test_scheduler_at_chaska_can_neither_list_nor_open_a_delano_intake(
     theirs = intake_for("Delanopatient", location=delano, **EMERGENCY)
     admin_login(client, scheduler)
 
-    page = client.get(QUEUE)
+    page = client.get(QUEUE, ALL)
     assert listed(page) == [ours.pk]
     assert "Delanopatient" not in page.content.decode()
 
@@ -392,7 +393,7 @@ def test_queue_runs_a_constant_number_of_queries(
     admin_login(client, clinician)
 
     with django_assert_num_queries(QUEUE_QUERIES):
-        response = client.get(QUEUE)
+        response = client.get(QUEUE, ALL)
 
     assert response.status_code == 200
     visible = scope_intakes(clinician).count()
@@ -407,7 +408,7 @@ def test_unfiltered_queue_never_counts_the_whole_intake_table(client, chaska):
     admin_login(client, superuser)
 
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(QUEUE)
+        response = client.get(QUEUE, ALL)
 
     assert response.status_code == 200
     assert re.search(r"\b5\s+intakes", response.content.decode())
@@ -427,7 +428,7 @@ def test_a_large_result_is_shown_as_more_than_the_cap(client, chaska, monkeypatc
     for _ in range(5):
         make_intake(location=chaska)
     admin_login(client, superuser)
-    page = client.get(QUEUE).content.decode()
+    page = client.get(QUEUE, ALL).content.decode()
     assert re.search(r"More than 3\s+intakes", page)
 
 
@@ -440,9 +441,9 @@ def test_on_postgresql_the_unfiltered_count_is_the_planners_estimate(client, cha
     admin_login(client, superuser)
     for _ in range(2):
         make_intake(location=chaska)
-    client.get(QUEUE)  # warm-up: the first request fills per-process caches
+    client.get(QUEUE, ALL)  # warm-up: the first request fills per-process caches
     with CaptureQueriesContext(connection) as below_cap:
-        page = client.get(QUEUE).content.decode()
+        page = client.get(QUEUE, ALL).content.decode()
     assert re.search(r"\b2\s+intakes", page)
 
     for _ in range(4):
@@ -450,7 +451,7 @@ def test_on_postgresql_the_unfiltered_count_is_the_planners_estimate(client, cha
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE triage_intake")
     with CaptureQueriesContext(connection) as above_cap:
-        page = client.get(QUEUE).content.decode()
+        page = client.get(QUEUE, ALL).content.decode()
 
     assert re.search(r"About 6\s+intakes", page)
     assert len(above_cap) == len(below_cap), "the query count grew with the table"
