@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from clinic import alerts, notifications
 from clinic.errors import NotAllowed
@@ -113,6 +114,8 @@ def decision_override(
     decision = _record_decision(intake, fields, decided_by=actor, override_reason=reason)
     _alert_staff_if_needed(intake, decision)
     _follow_referral(intake, decision, actor=actor, reason=reason)
+    if previous.clinician_review:
+        _tell_patient_the_review(intake, decision)
     return decision
 
 
@@ -155,7 +158,21 @@ def decision_review_agree(*, intake: Intake, actor) -> TriageDecision:
         override_reason=REVIEW_AGREED,
     )
     _follow_referral(intake, decision, actor=actor, reason=REVIEW_AGREED)
+    _tell_patient_the_review(intake, decision)
     return decision
+
+
+def _tell_patient_the_review(intake: Intake, decision: TriageDecision) -> None:
+    """After a clinician's review (R9-R11) the patient hears what was decided and what happens
+    next; for physiotherapy, that they may now book online."""
+    notifications.plan(
+        key=f"intake:{intake.public_id}:review_outcome:{decision.pk}",
+        kind=notifications.NotificationKind.REVIEW_OUTCOME,
+        recipient=intake.email,
+        template="notifications/review_outcome",
+        due_at=timezone.now(),
+        intake=intake,
+    )
 
 
 # --- Referrals (imaging and surgical consults) -------------------------------------------------

@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     NO_SHOW_FOLLOW_UP = "no_show_follow_up", "No-show follow-up"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     ACCOUNT = "account", "Account email (verification, password reset)"
+    REVIEW_OUTCOME = "review_outcome", "Clinician review outcome"
 
 
 class NotificationStatus(models.TextChoices):

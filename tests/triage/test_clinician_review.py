@@ -3,11 +3,12 @@ clinician has reviewed it; agreeing is one action, disagreeing an override with 
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
 from django.urls import reverse
 
-from clinic import roles, scheduling
+from clinic import notifications, roles, scheduling
 from clinic.errors import NotAllowed
-from clinic.models import Discipline
+from clinic.models import Discipline, Notification, NotificationKind
 from tests.factories import (
     LocationFactory,
     PatientFactory,
@@ -146,3 +147,34 @@ def test_staff_at_another_location_cannot_reach_the_case(client, weight_loss_int
     assert weight_loss_intake.current_decision.clinician_review is True
     listing = client.get(QUEUE)
     assert weight_loss_intake not in listing.context["cl"].result_list
+
+
+def sent_review_outcome(intake):
+    outcome = Notification.objects.get(intake=intake, kind=NotificationKind.REVIEW_OUTCOME)
+    assert outcome.recipient == intake.email
+    for notification_id in notifications.claim_due():
+        notifications.send(notification_id)
+    [message] = [m for m in mail.outbox if "A clinician has looked" in m.subject]
+    return message.body
+
+
+def test_the_r11_patient_is_told_after_the_review_that_they_may_now_book(chaska, staff_at):
+    ServiceFactory()
+    intake = make_intake(location=chaska, patient=PatientFactory(), leg_weakness="stable")
+    services.decision_review_agree(intake=intake, actor=staff_at(chaska, roles.TRIAGE_CLINICIAN))
+    body = sent_review_outcome(intake)
+    assert "You can now book a physical therapy (PT) assessment online" in body
+    assert f"/intake/result/{intake.public_id}/" in body
+    assert "911" in body
+
+
+def test_an_overridden_r9_patient_is_told_what_happens_next(weight_loss_intake, chaska, staff_at):
+    services.decision_override(
+        intake=weight_loss_intake,
+        actor=staff_at(chaska, roles.TRIAGE_CLINICIAN),
+        pathway=Pathway.SURGICAL_CONSULT,
+        urgency=Urgency.SOON,
+        reason="Known history: the spine surgeon should see this first.",
+    )
+    body = sent_review_outcome(weight_loss_intake)
+    assert "a visit with a spine specialist" in body
