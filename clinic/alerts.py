@@ -77,9 +77,9 @@ def alert_raise(*, intake, decision) -> StaffAlert | None:
         },
     )
     if created:
-        shifts = on_call(alert.location, now=now)
-        first = [s for s in shifts if s.order == min(x.order for x in shifts)] if shifts else []
-        contacts = [(s.email, s.phone) for s in first] or [(alert.location.on_call_email, "")]
+        shifts = on_call(alert.location, now=now)  # first contact first
+        first = [(s.email, s.phone) for s in shifts if s.order == shifts[0].order]
+        contacts = first or [(alert.location.on_call_email, "")]
         _send(alert, contacts, kind=StaffAlertEvent.Kind.RAISED)
     return alert
 

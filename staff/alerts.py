@@ -16,36 +16,31 @@ from django.utils.html import format_html
 from clinic import alerts, links
 from clinic.errors import NotAllowed
 from clinic.models import ContactOutcome, Holiday, OnCallShift, StaffAlert, StaffAlertEvent
-from staff.scope import LocationScopedAdmin, ReadOnlyAdmin, StaffLocationFilter, staff_locations
+from staff.scope import (
+    LocationChoicesInScope,
+    LocationScopedAdmin,
+    ReadOnlyAdmin,
+    StaffLocationFilter,
+)
 
 
 @admin.register(OnCallShift)
-class OnCallShiftAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class OnCallShiftAdmin(LocationChoicesInScope, LocationScopedAdmin, admin.ModelAdmin):
     scope_location_field = "location"
     list_display = ("location", "name", "order", "starts_at", "ends_at", "email", "phone")
     list_filter = (StaffLocationFilter,)
     ordering = ("-starts_at", "location", "order")
     fields = ("location", "person", "name", "email", "phone", "starts_at", "ends_at", "order")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "location":
-            kwargs["queryset"] = staff_locations(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
 
 @admin.register(Holiday)
-class HolidayAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class HolidayAdmin(LocationChoicesInScope, LocationScopedAdmin, admin.ModelAdmin):
     """Days a location is closed: "within 1 working day" skips them."""
 
     scope_location_field = "location"
     list_display = ("date", "name", "location")
     list_filter = (StaffLocationFilter,)
     ordering = ("-date",)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "location":
-            kwargs["queryset"] = staff_locations(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ContactForm(forms.Form):

@@ -139,6 +139,15 @@ class LocationScopedAdmin:
         )
 
 
+class LocationChoicesInScope:
+    """Mixin for a ModelAdmin: its `location` field offers only the staff member's locations."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "location":
+            kwargs["queryset"] = staff_locations(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class IdFilter(admin.SimpleListFilter):
     """A list filter whose choices are ids in `id_field`; a value that is not one (a hand-edited
     URL) matches nothing rather than raising."""

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from clinic.models.appointments import InvalidTransition
+from clinic.models.states import InvalidTransition, TransitionTable
 from triage import engine
 
 URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(engine.URGENCIES)}
@@ -173,7 +173,7 @@ class TriageDecision(models.Model):
         return self.decided_by_id is None
 
 
-class Referral(models.Model):
+class Referral(TransitionTable, models.Model):
     """The referral behind an imaging or surgical-consult decision, followed to the end.
 
     One open referral per intake (a conditional unique constraint); `triage.referrals` creates
@@ -193,6 +193,8 @@ class Referral(models.Model):
 
     # The only moves a referral may make; `check_transition` is the one place that enforces
     # them. Returned, declined and closed are final.
+    state_field = "state"
+    state_noun = "a referral"
     TRANSITIONS = {
         State.AWAITING_REVIEW: {State.READY_TO_SCHEDULE, State.RETURNED, State.DECLINED},
         State.READY_TO_SCHEDULE: {State.SCHEDULED, State.RETURNED, State.DECLINED},
@@ -257,17 +259,6 @@ class Referral(models.Model):
     @property
     def owner(self) -> str:
         return self.OWNER.get(self.State(self.state), "—")
-
-    def check_transition(self, new_state: str) -> None:
-        """Raise InvalidTransition, with a message for staff, unless the move is allowed."""
-        if new_state not in self.State.values:
-            raise InvalidTransition(f"“{new_state}” is not a referral state.")
-        if new_state in self.TRANSITIONS[self.State(self.state)]:
-            return
-        current = self.State(self.state).label.lower()
-        raise InvalidTransition(
-            f"A referral that is {current} cannot become {self.State(new_state).label.lower()}."
-        )
 
     def move(self, state: str, *, actor=None, reason: str = "") -> "ReferralEvent":
         """Validate and persist one move with its event (who, when, why).

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from .appointments import InvalidTransition
+from .states import TransitionTable
 
 
 class OnCallShift(models.Model):
@@ -72,7 +72,7 @@ class ContactOutcome(models.TextChoices):
     SENT_TO_ED = "sent_to_ed", "Patient is at, or on the way to, an emergency department"
 
 
-class StaffAlert(models.Model):
+class StaffAlert(TransitionTable, models.Model):
     """An urgent or emergency intake that a person must acknowledge. Until someone does, it
     escalates every few minutes (ALERT_ESCALATION_MINUTES) to the next contact and the
     location's managers."""
@@ -82,6 +82,7 @@ class StaffAlert(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
     TRANSITIONS = {Status.OPEN: {Status.ACKNOWLEDGED}, Status.ACKNOWLEDGED: set()}
+    state_noun = "an alert"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     intake = models.ForeignKey("triage.Intake", on_delete=models.PROTECT, related_name="alerts")
@@ -115,13 +116,6 @@ class StaffAlert(models.Model):
 
     def __str__(self):
         return f"{self.urgency.capitalize()} alert at {self.location} ({self.get_status_display()})"
-
-    def check_transition(self, new_status: str) -> None:
-        if new_status not in self.TRANSITIONS[self.Status(self.status)]:
-            raise InvalidTransition(
-                f"An alert that is {self.get_status_display().lower()} cannot become "
-                f"{self.Status(new_status).label.lower()}."
-            )
 
 
 class StaffAlertEvent(models.Model):

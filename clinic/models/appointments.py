@@ -5,9 +5,9 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
+from .states import InvalidTransition, TransitionTable
 
-class InvalidTransition(Exception):
-    """A status change the appointment state machine does not allow."""
+__all__ = ["Appointment", "AppointmentEvent", "AppointmentStatus", "InvalidTransition"]
 
 
 class AppointmentStatus(models.TextChoices):
@@ -17,7 +17,8 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", "Did not attend"
 
 
-class Appointment(models.Model):
+class Appointment(TransitionTable, models.Model):
+    state_noun = "an appointment"
     Status = AppointmentStatus
     # booked -> completed / cancelled / no_show; the other states are final.
     TRANSITIONS = {
@@ -96,13 +97,6 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == AppointmentStatus.BOOKED
-
-    def check_transition(self, new_status: str) -> None:
-        if new_status not in self.TRANSITIONS[AppointmentStatus(self.status)]:
-            raise InvalidTransition(
-                f"An appointment that is {self.get_status_display().lower()} cannot become "
-                f"{AppointmentStatus(new_status).label.lower()}."
-            )
 
 
 class AppointmentEvent(models.Model):
