@@ -8,7 +8,17 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from clinic import calendar, links
-from clinic.models import Notification, NotificationKind, StaffAlert
+from clinic.models import AppointmentEvent, Notification, NotificationKind, StaffAlert
+from clinic.scheduling.availability import nearest_alternatives
+
+# Every message that changes what the patient's calendar should show carries the event: the
+# same UID each time, a higher SEQUENCE, and METHOD:CANCEL once cancelled (clinic.calendar).
+CALENDAR_KINDS = (
+    NotificationKind.BOOKING_CONFIRMATION,
+    NotificationKind.RESCHEDULE,
+    NotificationKind.CANCELLATION,
+)
+NEW_TIMES_OFFERED = 3
 
 
 @dataclass
@@ -32,6 +42,8 @@ def render(notification: Notification) -> Message:
                 appointment=appointment,
                 manage_url=links.manage_url(appointment),
             )
+            if notification.kind == NotificationKind.CANCELLATION:
+                context["new_times"] = _new_times_if_we_cancelled(appointment)
             return _render(notification, context, appointment)
     if notification.intake_id:
         context["intake"] = notification.intake
@@ -68,6 +80,23 @@ def _render(notification, context, appointment) -> Message:
     text = render_plain(f"{base}.txt", context).strip()
     html = render_to_string(f"{base}.html", context) if notification.channel == "email" else ""
     attachments = []
-    if appointment is not None and notification.kind == NotificationKind.BOOKING_CONFIRMATION:
+    if appointment is not None and notification.kind in CALENDAR_KINDS:
         attachments.append(("appointment.ics", calendar.ics_for(appointment), "text/calendar"))
     return Message(" ".join(subject.split()), text, html, attachments)
+
+
+def _new_times_if_we_cancelled(appointment) -> list:
+    """When the clinic cancelled (not the patient), the nearest free times for the same service
+    at the same place, looked up as the message is sent so they are still free then."""
+    cancelled = (
+        appointment.events.filter(kind=AppointmentEvent.Kind.CANCELLED).order_by("-id").first()
+    )
+    if cancelled is None or cancelled.actor_id in (None, appointment.patient.user_id):
+        return []
+    slots = nearest_alternatives(
+        service=appointment.service,
+        location=appointment.location,
+        start=appointment.start,
+        count=NEW_TIMES_OFFERED,
+    )
+    return sorted(slots, key=lambda slot: slot.start)
