@@ -221,7 +221,7 @@ def access_appointment_by_link(access: Access, *, public_id, version: str) -> Ap
 def access_patient(access: Access, *, public_id) -> Patient:
     try:
         patient = scope_patients(access.actor).select_related("user").get(public_id=public_id)
-    except (Patient.DoesNotExist, ValueError, TypeError):
+    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such patient.") from None
     record_access(access, patient_id=patient.pk, object_type="patient", object_id=public_id)
     return patient
@@ -243,6 +243,35 @@ def day_sheet_appointments(user, *, location, start, end) -> QuerySet[Appointmen
         .select_related("practitioner", "service", "patient__user", "intake__current_decision")
         .order_by("practitioner__display_name", "practitioner_id", "start")
     )
+
+
+def clashing_appointments(user, *, practitioner_id, start, end) -> QuerySet[Appointment]:
+    """The booked visits with a practitioner that overlap [start, end) (time off), those the
+    user may see, soonest first."""
+    return (
+        scope_appointments(user)
+        .filter(
+            practitioner_id=practitioner_id,
+            status=Appointment.Status.BOOKED,
+            start__lt=end,
+            end__gt=start,
+        )
+        .select_related("location", "practitioner", "service", "patient__user")
+        .order_by("start")
+    )
+
+
+def search_patients(user, term: str, *, limit: int = 20) -> list[Patient]:
+    """Patients the user may see whose name or email contains `term`, for the front desk."""
+    words = term.split()
+    patients = scope_patients_for_admin(user).select_related("user")
+    for word in words:
+        patients = patients.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(user__email__icontains=word)
+        )
+    return list(patients.order_by("last_name", "first_name", "pk")[:limit]) if words else []
 
 
 def upcoming_appointments(patient: Patient):

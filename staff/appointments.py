@@ -1,7 +1,8 @@
 """Appointments in the admin: a scoped list in local times, status actions, the day sheet.
 
 An appointment's page is read-only: its time, practitioner and status change only through the
-scheduling services (booking from the triage queue, `appointment_set_status` from the actions).
+scheduling services (booking from the triage queue or the front desk pages, `staff.front_desk`,
+which also move and cancel; `appointment_set_status` from the actions).
 """
 
 import itertools
@@ -22,6 +23,7 @@ from patients.selectors import (
     record_access,
     scope_appointments,
 )
+from staff import front_desk
 from staff.scope import (
     EstimatedCountPaginator,
     IdFilter,
@@ -132,7 +134,7 @@ class AppointmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
         return scope_appointments(request.user)
 
     def has_add_permission(self, request):
-        return False  # booked through the scheduling service (the queue's schedule page)
+        return False  # booked through the scheduling service (the front desk, the queue)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancelled, never deleted
@@ -185,8 +187,48 @@ class AppointmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.day_sheet_view),
                 name="clinic_appointment_day_sheet",
             ),
+            path(
+                "book/",
+                self.admin_site.admin_view(self.book_view),
+                name="clinic_appointment_book",
+            ),
+            path(
+                "<uuid:public_id>/move/",
+                self.admin_site.admin_view(self.move_view),
+                name="clinic_appointment_move",
+            ),
+            path(
+                "<uuid:public_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="clinic_appointment_cancel",
+            ),
             *super().get_urls(),
         ]
+
+    # --- the front desk: book, move and cancel for a patient (staff.front_desk)
+
+    def book_view(self, request):
+        return front_desk.book_page(self, request)
+
+    def move_view(self, request, public_id):
+        return front_desk.move_page(self, request, public_id)
+
+    def cancel_view(self, request, public_id):
+        return front_desk.cancel_page(self, request, public_id)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "may_book": request.user.has_perm(front_desk.BOOK_PERMISSION),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "may_change_visit": request.user.has_perm(front_desk.CHANGE_PERMISSION),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def day_sheet_view(self, request):
         """One location's day, by practitioner, in the location's local time; printable."""

@@ -50,19 +50,86 @@ class ScheduleSearchForm(_ServiceLocationForm):
     days = forms.IntegerField(label="Days", min_value=1, max_value=28, initial=7)
 
 
+def _chosen_time(value, location) -> tuple[Practitioner, datetime]:
+    """The practitioner and start a posted slot key names, at `location` (None: any)."""
+    key = parse_slot_key(value)
+    if key is None or (location is not None and key.location_id != location.pk):
+        raise ValidationError("Choose one of the free times shown.")
+    practitioner = Practitioner.objects.filter(pk=key.practitioner_id, is_active=True).first()
+    if practitioner is None:
+        raise ValidationError("Choose one of the free times shown.")
+    return practitioner, key.start
+
+
+_SLOT_REQUIRED = {"required": "Choose one of the free times."}
+
+
 class ScheduleBookForm(_ServiceLocationForm):
     """The chosen time travels as `clinic.scheduling.slot_key`, the patient pages' key."""
 
-    slot = forms.CharField(
-        max_length=80, error_messages={"required": "Choose one of the free times."}
-    )
+    slot = forms.CharField(max_length=80, error_messages=_SLOT_REQUIRED)
 
     def clean_slot(self) -> tuple[Practitioner, datetime]:
-        key = parse_slot_key(self.cleaned_data["slot"])
-        location = self.cleaned_data.get("location")
-        if key is None or (location is not None and key.location_id != location.pk):
-            raise ValidationError("Choose one of the free times shown.")
-        practitioner = Practitioner.objects.filter(pk=key.practitioner_id, is_active=True).first()
-        if practitioner is None:
-            raise ValidationError("Choose one of the free times shown.")
-        return practitioner, key.start
+        return _chosen_time(self.cleaned_data["slot"], self.cleaned_data.get("location"))
+
+
+# --- The front desk (staff.front_desk) ----------------------------------------------------------
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Patient",
+        max_length=100,
+        help_text="Part of the name or email.",
+        error_messages={"required": "Type part of the patient's name or email."},
+    )
+
+
+class FreeTimesForm(forms.Form):
+    """Which free times to list: a practitioner (or anyone) from a local date, for some days."""
+
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.none(), required=False, empty_label="Anyone"
+    )
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    days = forms.IntegerField(label="Days", min_value=1, max_value=28, initial=7)
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class BookSearchForm(FreeTimesForm):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(), to_field_name="slug", empty_label=None
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), to_field_name="slug", empty_label=None
+    )
+    field_order = ("service", "location", "practitioner", "date_from", "days")
+
+    def __init__(self, *args, services, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+        self.fields["location"].queryset = locations
+
+
+class MoveForm(forms.Form):
+    slot = forms.CharField(max_length=80, error_messages=_SLOT_REQUIRED)
+
+    def __init__(self, *args, location, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location = location
+
+    def clean_slot(self) -> tuple[Practitioner, datetime]:
+        return _chosen_time(self.cleaned_data["slot"], self.location)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required. Kept in the appointment's history; the patient is not shown it.",
+        error_messages={"required": "Give a reason: nothing is cancelled without one."},
+    )

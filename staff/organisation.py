@@ -1,14 +1,22 @@
 """Locations, services, practitioners, working hours and time off.
 
 Superusers edit locations and services; location managers edit practitioners' working hours and
-time off at their own locations only (rows elsewhere are neither listed nor touched).
+time off at their own locations only (rows elsewhere are neither listed nor touched). Time off
+saved over booked visits leads to a page listing them, each with a one-click move to a nearby
+free time, other times, or a cancellation (staff.front_desk does the change).
 """
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
+from patients.selectors import Access, clashing_appointments, record_list_access
+from staff import front_desk
 from staff.scope import (
     LocationScopedAdmin,
     StaffLocationFilter,
@@ -103,6 +111,19 @@ class TimeOffInline(admin.TabularInline):
         )
 
 
+def clashes_of(request, time_off):
+    return clashing_appointments(
+        request.user,
+        practitioner_id=time_off.practitioner_id,
+        start=time_off.start,
+        end=time_off.end,
+    )
+
+
+def clashes_url(time_off) -> str:
+    return reverse("admin:clinic_timeoff_clashes", args=[time_off.pk])
+
+
 @admin.register(Practitioner)
 class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
     scope_location_field = "locations"
@@ -128,6 +149,22 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not TimeOff:
+            return
+        for time_off in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            if clashes_of(request, time_off).exists():
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} clashes with booked visits: <a href="{}">move or cancel them</a>.',
+                        time_off,
+                        clashes_url(time_off),
+                    ),
+                    messages.WARNING,
+                )
 
     @admin.display(description="locations")
     def location_names(self, practitioner):
@@ -171,3 +208,66 @@ class TimeOffAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmi
         return super().has_delete_permission(request, obj) and (
             obj is None or practitioner_wholly_in_scope(request, obj.practitioner)
         )
+
+    # --- visits the time off clashes with
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if clashes_of(request, obj).exists():
+            return self._to_clashes(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if clashes_of(request, obj).exists():
+            return self._to_clashes(request, obj)
+        return super().response_change(request, obj)
+
+    def _to_clashes(self, request, obj):
+        self.message_user(
+            request,
+            f"{obj} is saved. It clashes with booked visits: move or cancel each below.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(clashes_url(obj))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/clashes/",
+                self.admin_site.admin_view(self.clashes_view),
+                name="clinic_timeoff_clashes",
+            ),
+            *super().get_urls(),
+        ]
+
+    def clashes_view(self, request, pk):
+        """The booked visits this time off covers (those the staff member may see), each with
+        the nearest free times to move it to in one click, other times, or cancel."""
+        time_off = self.get_object(request, str(pk))
+        if time_off is None:
+            raise Http404("No such time off.")
+        if not self.has_view_permission(request, time_off):
+            raise PermissionDenied
+        visits = list(clashes_of(request, time_off))
+        record_list_access(
+            Access.of(request, via=request.get_full_path()),
+            rows=[(visit.patient_id, visit.public_id) for visit in visits],
+            object_type="appointment list",
+        )
+        may_change = request.user.has_perm(front_desk.CHANGE_PERMISSION)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Visits clashing with {time_off}",
+            "time_off": time_off,
+            "may_change": may_change,
+            "here": request.get_full_path(),
+            "rows": [
+                {
+                    "visit": visit,
+                    "when": f"{visit.local_start:%a %d %b %Y, %H:%M %Z}",
+                    "nearest": front_desk.nearest_rows(visit) if may_change else [],
+                }
+                for visit in visits
+            ],
+        }
+        return TemplateResponse(request, "admin/clinic/timeoff/clashes.html", context)

@@ -33,7 +33,9 @@ from clinic.scheduling.offers import (
     window_end_for,
 )
 from clinic.scheduling.rules import (
+    availability_clock,
     check_booking_allowed,
+    intake_for_booking,
     online_change_refusal,
     online_refusal,
     online_service_for,
@@ -53,8 +55,10 @@ __all__ = [
     "appointment_cancel",
     "appointment_reschedule",
     "appointment_set_status",
+    "availability_clock",
     "available_slots",
     "check_booking_allowed",
+    "intake_for_booking",
     "nearest_alternatives",
     "offer_to_waitlist",
     "offered_slot",

@@ -31,7 +31,12 @@ from clinic.models import (
     WaitlistEntry,
 )
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
-from clinic.scheduling.rules import check_booking_allowed, online_change_refusal, staff_scheduled
+from clinic.scheduling.rules import (
+    availability_clock,
+    check_booking_allowed,
+    online_change_refusal,
+    staff_scheduled,
+)
 from clinic.scheduling.waitlist import offer_to_waitlist
 from triage.models import Intake, Referral
 
@@ -115,8 +120,10 @@ def appointment_book(
     Guarantees: the start is a slot `available_slots` offers (re-checked under the
     practitioner's lock), the appointment blocks the practitioner until its end plus the
     service's buffer, one active booking per intake and service, and the booking rules of
-    `check_booking_allowed`. Writes the appointment, a `booked` event, the confirmation and the
-    reminders (outbox), marks the intake scheduled and the patient's waitlist entry fulfilled.
+    `check_booking_allowed`; staff (`online=False`) may book inside the patients' minimum
+    notice (`availability_clock`), never over another booking. Writes the appointment, a
+    `booked` event, the confirmation and the reminders (outbox), marks the intake scheduled
+    and the patient's waitlist entry fulfilled.
 
     Raises NotAllowed (rules, duplicate booking, a time that is not offered) or SlotTaken (the
     time was taken; `.alternatives` holds up to three nearby free slots).
@@ -152,7 +159,11 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
     if _has_active_booking(intake, service):
         raise _already_booked(service)
     _check_offered(
-        service=service, location=location, practitioner=practitioner, start=start, now=now
+        service=service,
+        location=location,
+        practitioner=practitioner,
+        start=start,
+        now=availability_clock(now, by_staff=not online),
     )
     end = start + timedelta(minutes=service.duration_minutes)
     try:
@@ -307,7 +318,8 @@ def appointment_reschedule(
 
     The same row moves, so its public_id and history stay; a `rescheduled` event records the
     previous start and practitioner. The new time is re-checked (ignoring the appointment's own
-    current time); patients may reschedule until BOOKING_CHANGE_CUTOFF before the current start.
+    current time); patients may reschedule until BOOKING_CHANGE_CUTOFF before the current start,
+    staff at any time and inside the minimum notice, never over another booking.
     Pending reminders are replaced and a reschedule notice is planned. Raises InvalidTransition,
     NotAllowed, or SlotTaken with `.alternatives`.
     """
@@ -350,7 +362,7 @@ def _reschedule(*, appointment, actor, start, practitioner, by_patient):
         location=appointment.location,
         practitioner=target,
         start=start,
-        now=now,
+        now=availability_clock(now, by_staff=not by_patient),
         exclude=appointment,
     )
     previous_start, previous_practitioner = appointment.start, appointment.practitioner

@@ -5,6 +5,10 @@
 booking may be) both ask it.
 """
 
+from datetime import datetime
+
+from django.conf import settings
+
 from clinic.errors import NotAllowed
 from clinic.models import Service
 from triage.models import Intake, Pathway, Urgency
@@ -58,12 +62,34 @@ def online_change_refusal(appointment) -> str | None:
     return None
 
 
+def availability_clock(now: datetime, *, by_staff: bool) -> datetime:
+    """The `now` to ask `available_slots` with. Patients book at least BOOKING_MIN_NOTICE ahead;
+    staff (a patient on the phone who can come in within the hour) from now on, never in the
+    past: asking with the clock moved back by the notice makes the earliest time now itself.
+    The other bounds move back too, so staff reach BOOKING_MAX_ADVANCE less the notice."""
+    return now - settings.BOOKING_MIN_NOTICE if by_staff else now
+
+
 def online_service_for(intake: Intake | None) -> Service | None:
     """The service the patient may book themselves for this intake, or None (protocol 7)."""
     decision = intake.current_decision if intake is not None else None
     if online_refusal(decision) is not None:
         return None
     return Service.objects.filter(pathway=decision.pathway, bookable_online=True).first()
+
+
+def intake_for_booking(*, patient, service) -> Intake | None:
+    """The intake a booking made for `patient` (by staff, without naming one) belongs to: their
+    latest open intake on the service's pathway, so it is marked scheduled and its referral
+    kept in step; None when there is none (a follow-up visit). `check_booking_allowed` then
+    applies that intake's decision (an emergency or a case for review is refused)."""
+    return (
+        Intake.objects.filter(patient=patient, current_decision__pathway=service.pathway)
+        .exclude(status=Intake.Status.CLOSED)
+        .select_related("current_decision")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def check_booking_allowed(*, patient, intake: Intake | None, service, online: bool) -> None:

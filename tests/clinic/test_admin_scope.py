@@ -95,6 +95,7 @@ PAGES = {
     "staff_accounts": "clinic_user_changelist",
     "change_history": "auditlog_logentry_changelist",
     "day_sheet": "clinic_appointment_day_sheet",
+    "front_desk": "clinic_appointment_book",
 }
 ALLOWED = {
     roles.TRIAGE_CLINICIAN: {"queue", "appointments", "patients", "day_sheet"},
@@ -107,8 +108,16 @@ ALLOWED = {
         "patients",
         "services",
         "day_sheet",
+        "front_desk",
     },
-    roles.LOCATION_MANAGER: {"appointments", "working_hours", "time_off", "services", "day_sheet"},
+    roles.LOCATION_MANAGER: {
+        "appointments",
+        "working_hours",
+        "time_off",
+        "services",
+        "day_sheet",
+        "front_desk",
+    },
     "superuser": set(PAGES),
 }
 
