@@ -268,6 +268,7 @@ def test_a_cancellation_needs_a_reason_and_a_forged_time_is_a_clear_400(
     client, scheduler, chaska, robin, patient
 ):
     visit = AppointmentFactory(location=chaska, patient=patient, practitioner=robin)
+    booked_for = visit.start
     admin_login(client, scheduler)
 
     refused = client.post(url("cancel", visit.public_id), {"reason": "  "})
@@ -277,7 +278,7 @@ def test_a_cancellation_needs_a_reason_and_a_forged_time_is_a_clear_400(
     assert forged.status_code == 400
     assert "Choose one of the free times shown" in forged.content.decode()
     visit.refresh_from_db()
-    assert (visit.status, visit.start) == (AppointmentStatus.BOOKED, visit.start)
+    assert (visit.status, visit.start) == (AppointmentStatus.BOOKED, booked_for)
 
 
 def test_a_patients_own_cancellation_offers_no_times(chaska, robin, patient, service):
@@ -365,3 +366,51 @@ def test_time_off_of_another_location_has_no_clash_page_for_me(client, scheduler
     admin_login(client, scheduler)
     response = client.get(reverse("admin:clinic_timeoff_clashes", args=[time_off.pk]))
     assert response.status_code == 404
+
+
+def test_bad_input_is_a_clear_400_never_a_500(client, scheduler, chaska, robin, patient):
+    visit = AppointmentFactory(location=chaska, patient=patient, practitioner=robin)
+    admin_login(client, scheduler)
+    book = url("book")
+
+    assert client.get(book, {"q": ""}).status_code == 400
+    searched = client.get(book, {"patient": patient.public_id, "service": "nope", "days": "x"})
+    assert searched.status_code == 400
+    assert "Select a valid choice" in searched.content.decode()
+    posted = client.post(f"{book}?patient={patient.public_id}", {"slot": "1.2.3"})
+    assert posted.status_code == 400
+    assert "Nothing was booked" in posted.content.decode()
+    assert client.get(url("move", visit.public_id), {"date_from": "31/02"}).status_code == 400
+    assert not Appointment.objects.exclude(pk=visit.pk).exists()
+
+
+def test_time_off_added_on_the_practitioners_page_points_to_the_clashing_visits(
+    client, chaska, robin, patient
+):
+    AppointmentFactory(location=chaska, patient=patient, practitioner=robin, start=at(TUESDAY, 10))
+    admin_login(client, make_staff(roles=[roles.LOCATION_MANAGER], locations=[chaska]))
+    change = reverse("admin:clinic_practitioner_change", args=[robin.pk])
+    data = {
+        "is_active": "on",
+        "working_hours-TOTAL_FORMS": "1",
+        "working_hours-INITIAL_FORMS": "1",
+        "working_hours-0-id": robin.working_hours.get().pk,
+        "working_hours-0-practitioner": robin.pk,
+        "working_hours-0-location": chaska.pk,
+        "working_hours-0-weekday": 1,
+        "working_hours-0-start_time": "09:00",
+        "working_hours-0-end_time": "13:00",
+        "time_off-TOTAL_FORMS": "1",
+        "time_off-INITIAL_FORMS": "0",
+        "time_off-0-practitioner": robin.pk,
+        "time_off-0-start_0": TUESDAY.isoformat(),
+        "time_off-0-start_1": "09:30",
+        "time_off-0-end_0": TUESDAY.isoformat(),
+        "time_off-0-end_1": "12:00",
+        "time_off-0-reason": "Course",
+    }
+    saved = client.post(change, data, follow=True)
+
+    time_off = TimeOff.objects.get(practitioner=robin)
+    clashes = reverse("admin:clinic_timeoff_clashes", args=[time_off.pk])
+    assert f'<a href="{clashes}">move or cancel them</a>' in saved.content.decode()

@@ -1,6 +1,7 @@
 """A staff member's journey on a desktop, in Chromium: signing in to the staff admin with a
 password and an authenticator code, the triage queue (emergencies first), overriding a decision
-with a reason, scheduling the imaging it now calls for, and the day sheet that shows it.
+with a reason, scheduling the imaging it now calls for, and the day sheet that shows it; the
+front desk booking and cancelling for a patient who phoned.
 
 axe-core checks the admin pages on their content region (`#content`) only: the header, sidebar
 and breadcrumbs are Django's own admin templates, which we do not restyle; what we put on these
@@ -185,3 +186,48 @@ def test_a_staff_member_without_an_authenticator_is_sent_to_set_one_up_before_si
     expect(page.get_by_role("heading", name="Clinic administration")).to_be_visible()
     check_content(axe, page)
     assert TOTPDevice.objects.filter(user=newcomer, confirmed=True).exists()
+
+
+def test_a_scheduler_books_and_cancels_a_visit_for_a_patient_who_phoned(
+    desktop_page, axe, clinics, staff, physio_patient_intake
+):
+    page = desktop_page
+    sign_in_staff(
+        page,
+        email=staff.email,
+        password=PASSWORD,
+        code=totp_code(TOTPDevice.objects.get(user=staff)),
+    )
+    page.goto("/admin/clinic/appointment/")
+    page.get_by_role("link", name="Book for a patient").click()
+    check_content(axe, page)
+
+    page.get_by_label("Patient").fill("Lee")
+    page.get_by_role("button", name="Search").click()
+    check_content(axe, page)
+    page.get_by_role("link", name="Book for Jordan Lee").click()
+
+    page.get_by_label("Location").select_option("shakopee")
+    page.get_by_role("button", name="Find free times").click()
+    check_content(axe, page)
+    first_time = page.locator('input[name="slot"]').first
+    first_time.check()
+    page.get_by_role("button", name="Book the chosen time").click()
+    expect(page.locator(".messagelist")).to_contain_text("Booked:")
+    check_content(axe, page)
+
+    appointment = Appointment.objects.get(patient=physio_patient_intake.patient)
+    assert (appointment.location.slug, appointment.booked_by) == ("shakopee", staff)
+    physio_patient_intake.refresh_from_db()
+    assert physio_patient_intake.status == Intake.Status.SCHEDULED
+
+    # The visit's own page: cancel it, with the reason the patient gave on the phone.
+    page.get_by_role("link", name="Cancel").click()
+    check_content(axe, page)
+    page.get_by_role("button", name="Cancel the visit").click()
+    expect(page.get_by_text("Give a reason")).to_be_visible()
+    page.get_by_label("Reason for cancelling").fill("Phoned: a race that weekend")
+    page.get_by_role("button", name="Cancel the visit").click()
+    expect(page.locator(".messagelist")).to_contain_text("Cancelled:")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED

@@ -16,13 +16,15 @@ import textstat
 from django.test import Client
 from django.urls import reverse
 
-from clinic import messages, notifications
+from clinic import messages, notifications, scheduling
 from clinic.models import Discipline, NotificationKind
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
     PatientFactory,
     ServiceFactory,
+    StaffFactory,
+    WorkingHoursFactory,
     make_intake,
 )
 from tests.triage.test_intake_form import SLUGS, answer_steps, step_url
@@ -214,6 +216,19 @@ def test_each_appointment_message_is_plain(kind, discipline):
         appointment=appointment, kind=kind, due_at=appointment.start
     )
     assert_message_plain(messages.render(notification), f"{kind} {discipline}")
+
+
+def test_a_cancellation_by_the_clinic_with_new_times_is_plain():
+    appointment = AppointmentFactory(service=ServiceFactory())
+    for weekday in range(7):
+        WorkingHoursFactory(
+            practitioner=appointment.practitioner, location=appointment.location, weekday=weekday
+        )
+    scheduling.appointment_cancel(appointment=appointment, actor=StaffFactory(), by_patient=False)
+    notification = appointment.notifications.get(kind=NotificationKind.CANCELLATION)
+    message = messages.render(notification)
+    assert "These times are free now" in message.text
+    assert_message_plain(message, "cancellation by the clinic")
 
 
 def test_a_waitlist_offer_is_plain():
