@@ -10,7 +10,7 @@ the services audit the change and plan the patient's message with its calendar f
 """
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -59,7 +59,8 @@ def free_times(*, service, location, practitioner, first_day, days, exclude=None
         service=service,
         locations=[location],
         date_from=first_day,
-        date_to=first_day + timedelta(days=days - 1),
+        # The last date, kept inside the calendar for a first day near the year 9999.
+        date_to=first_day + min(timedelta(days=days - 1), date.max - first_day),
         practitioner=practitioner,
         now=scheduling.availability_clock(timezone.now(), by_staff=True),
         exclude_appointment=exclude,

@@ -142,6 +142,8 @@ def test_a_scheduler_books_moves_and_cancels_and_the_patient_gets_each_with_the_
     found = client.get(url("book"), {"q": "harrier"})
     assert found.status_code == 200
     assert f"?patient={patient.public_id}" in found.content.decode()
+    listed = AccessLog.objects.get(actor=scheduler, object_type="patient list")
+    assert (listed.patient_id, listed.via) == (patient.pk, f"{url('book')}?q=harrier")
     page = client.get(url("book"), {"patient": patient.public_id})
     assert page.status_code == 200
     assert "09:00\N{EN DASH}09:45 with Robin Physio" in page.content.decode()
@@ -381,6 +383,9 @@ def test_bad_input_is_a_clear_400_never_a_500(client, scheduler, chaska, robin, 
     assert posted.status_code == 400
     assert "Nothing was booked" in posted.content.decode()
     assert client.get(url("move", visit.public_id), {"date_from": "31/02"}).status_code == 400
+    far = client.get(url("move", visit.public_id), {"date_from": "9999-12-30", "days": 7})
+    assert far.status_code == 200
+    assert "No free times in these days" in far.content.decode()
     assert not Appointment.objects.exclude(pk=visit.pk).exists()
 
 
