@@ -8,9 +8,10 @@ booking may be) both ask it.
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
 from clinic.errors import NotAllowed
-from clinic.models import Service
+from clinic.models import Appointment, AppointmentStatus, Service
 from triage.models import Intake, Pathway, Urgency
 
 # Protocol section 7: the only pathway a patient books online; the others are scheduled by staff.
@@ -80,12 +81,20 @@ def online_service_for(intake: Intake | None) -> Service | None:
 
 def intake_for_booking(*, patient, service) -> Intake | None:
     """The intake a booking made for `patient` (by staff, without naming one) belongs to: their
-    latest open intake on the service's pathway, so it is marked scheduled and its referral
-    kept in step; None when there is none (a follow-up visit). `check_booking_allowed` then
-    applies that intake's decision (an emergency or a case for review is refused)."""
+    latest open intake on the service's pathway not yet booked for the service, so it is marked
+    scheduled and its referral kept in step; None when there is none (a follow-up visit).
+    `check_booking_allowed` then applies that intake's decision (an emergency or a case for
+    review is refused)."""
     return (
         Intake.objects.filter(patient=patient, current_decision__pathway=service.pathway)
         .exclude(status=Intake.Status.CLOSED)
+        .exclude(
+            Exists(
+                Appointment.objects.filter(
+                    intake=OuterRef("pk"), service=service, status=AppointmentStatus.BOOKED
+                )
+            )
+        )
         .select_related("current_decision")
         .order_by("-created_at")
         .first()

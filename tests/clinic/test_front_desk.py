@@ -419,3 +419,16 @@ def test_time_off_added_on_the_practitioners_page_points_to_the_clashing_visits(
     time_off = TimeOff.objects.get(practitioner=robin)
     clashes = reverse("admin:clinic_timeoff_clashes", args=[time_off.pk])
     assert f'<a href="{clashes}">move or cancel them</a>' in saved.content.decode()
+
+
+def test_a_second_visit_for_a_booked_patient_is_a_follow_up_outside_the_intake(
+    client, scheduler, chaska, robin, patient, service
+):
+    admin_login(client, scheduler)
+    assert book_for(client, patient, robin, chaska, at(TUESDAY, 9), service).status_code == 302
+    assert book_for(client, patient, robin, chaska, at(NEXT_TUESDAY, 9), service).status_code == 302
+
+    first, follow_up = Appointment.objects.filter(patient=patient).order_by("start")
+    assert first.intake == patient.intakes.get()
+    assert follow_up.intake is None
+    assert follow_up.start == at(NEXT_TUESDAY, 9)
