@@ -432,3 +432,24 @@ def test_a_second_visit_for_a_booked_patient_is_a_follow_up_outside_the_intake(
     assert first.intake == patient.intakes.get()
     assert follow_up.intake is None
     assert follow_up.start == at(NEXT_TUESDAY, 9)
+
+
+def test_a_visits_page_offers_move_and_cancel_only_to_those_who_may(
+    client, scheduler, chaska, robin, patient
+):
+    visit = AppointmentFactory(location=chaska, patient=patient, practitioner=robin)
+    done = AppointmentFactory(
+        location=chaska, patient=patient, practitioner=robin, status=AppointmentStatus.COMPLETED
+    )
+    move, cancel = url("move", visit.public_id), url("cancel", visit.public_id)
+
+    admin_login(client, scheduler)
+    page = client.get(url("change", visit.pk)).content.decode()
+    assert f'href="{move}"' in page
+    assert f'href="{cancel}"' in page
+    assert url("move", done.public_id) not in client.get(url("change", done.pk)).content.decode()
+
+    admin_login(client, make_staff(roles=[roles.TRIAGE_CLINICIAN], locations=[chaska]))
+    page = client.get(url("change", visit.pk)).content.decode()
+    assert move not in page
+    assert cancel not in page
