@@ -40,7 +40,7 @@ DELETION_NOTE = "Account deleted at the patient's request"
 
 
 def is_anonymized(patient: Patient) -> bool:
-    return patient.user.email.endswith(f"@{PLACEHOLDER_DOMAIN}")
+    return patient.email.endswith(f"@{PLACEHOLDER_DOMAIN}")
 
 
 # --- The copy of my data ---------------------------------------------------------------------
@@ -123,14 +123,14 @@ def notifications_to(patient: Patient) -> QuerySet[Notification]:
     return Notification.objects.filter(
         Q(appointment__patient=patient)
         | Q(intake__patient=patient)
-        | Q(kind=NotificationKind.ACCOUNT, recipient__iexact=patient.user.email)
+        | Q(kind=NotificationKind.ACCOUNT, recipient__iexact=patient.email)
     ).exclude(kind=NotificationKind.STAFF_ALERT)
 
 
 def _profile(patient: Patient) -> dict:
     return {
         "id": patient.public_id,
-        "email": patient.user.email,
+        "email": patient.email,
         "first_name": patient.first_name,
         "last_name": patient.last_name,
         "date_of_birth": patient.date_of_birth,

@@ -56,6 +56,11 @@ class ScheduleBookForm(_ServiceLocationForm):
     slot = forms.CharField(
         max_length=80, error_messages={"required": "Choose one of the free times."}
     )
+    sms_consent = forms.BooleanField(
+        required=False,
+        label="The patient agreed to get their confirmation and reminders by text message",
+        help_text="Only for a patient without an account, with a valid phone number.",
+    )
 
     def clean_slot(self) -> tuple[Practitioner, datetime]:
         key = parse_slot_key(self.cleaned_data["slot"])
@@ -66,3 +71,34 @@ class ScheduleBookForm(_ServiceLocationForm):
         if practitioner is None:
             raise ValidationError("Choose one of the free times shown.")
         return practitioner, key.start
+
+
+class DeclineReferralForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for declining",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required. The patient is told this reason, so write it for them.",
+        error_messages={"required": "Give a reason: a referral is not declined without one."},
+    )
+
+
+class ReturnReferralForm(forms.Form):
+    pathway = forms.ChoiceField(
+        label="Return with advice for",
+        choices=[(Pathway.PHYSIO, "Physiotherapy"), (Pathway.SELF_CARE, "Self-care")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required. The patient is told this reason, so write it for them.",
+        error_messages={"required": "Give a reason: a referral is not returned without one."},
+    )
+
+
+class HandleChangeRequestForm(forms.Form):
+    resolution = forms.CharField(
+        label="What was agreed", max_length=300, required=False, widget=forms.TextInput
+    )
