@@ -215,7 +215,9 @@ def account_deletion_request(*, patient: Patient) -> Patient:
     Idempotent: asking again keeps the first request's time. Raises NotAllowed for an account
     already deleted. auditlog records the change.
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is None:
@@ -230,7 +232,9 @@ def account_deletion_withdraw(*, patient: Patient) -> Patient:
 
     Raises NotAllowed once the account is deleted (there is nothing left to withdraw).
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is not None:
@@ -259,7 +263,9 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
     """
     if not (actor and actor.is_active and actor.is_superuser):
         raise NotAllowed("Only a superuser can confirm an account deletion.")
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is None:
