@@ -147,3 +147,24 @@ def test_a_scheduler_without_clinical_rights_may_not_decline(
     admin_login(client, staff_at(chaska, roles.SCHEDULER))
     assert client.post(decline_url(scan_referral), {"reason": "No"}).status_code == 403
     assert scan_referral.referrals.get().state == Referral.State.READY_TO_SCHEDULE
+
+
+def test_a_referral_with_a_booked_visit_is_not_declined_until_the_visit_is_cancelled(
+    client, clinician, scan_referral, chaska
+):
+    from clinic.models import Discipline
+    from tests.factories import AppointmentFactory
+
+    scan = ServiceFactory(
+        slug="mri-lumbar", pathway="imaging", discipline=Discipline.IMAGING, bookable_online=False
+    )
+    AppointmentFactory(
+        patient=scan_referral.patient, location=chaska, service=scan, intake=scan_referral
+    )
+
+    response = client.post(decline_url(scan_referral), {"reason": "Not needed after all."})
+
+    assert response.status_code == 400
+    assert "cancel it first" in response.content.decode()
+    assert scan_referral.referrals.get().state == Referral.State.READY_TO_SCHEDULE
+    assert not Notification.objects.filter(kind=NotificationKind.REFERRAL_DECLINED).exists()
