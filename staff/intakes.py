@@ -73,6 +73,13 @@ class IntakeHandlingForm(forms.ModelForm):
         return status
 
 
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # --- The queue ------------------------------------------------------------------------------------
 
 
@@ -239,6 +246,9 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             "has_override_permission": request.user.has_perm("triage.add_triagedecision"),
             "has_schedule_permission": request.user.has_perm("clinic.add_appointment"),
             "open_change_requests": open_change_requests_of(request, object_id),
+            "has_open_referral": Referral.objects.filter(
+                intake_id=_int_or_none(unquote(object_id)), state__in=Referral.OPEN_STATES
+            ).exists(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

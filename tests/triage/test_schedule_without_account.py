@@ -231,3 +231,27 @@ def test_staff_at_another_location_cannot_open_the_schedule_page(client, chaska,
     assert book(client, intake, mri).status_code in (302, 404)
     assert not Appointment.objects.exists()
     assert not Patient.objects.filter(contact_email=EMAIL).exists()
+
+
+def test_staff_moving_the_visit_answers_the_patients_change_request(
+    client, scheduled_scan, chaska, monday
+):
+    from clinic import scheduling
+
+    [message] = [m for m in send_due() if m.to == [EMAIL]]
+    link = link_in(message, "/me/appointments/manage/")
+    client.post(link, {"action": "change_request", "reason": "Later that morning, please"})
+    scheduler = make_staff(roles=[roles.SCHEDULER], locations=[chaska])
+
+    scheduling.appointment_reschedule(
+        appointment=scheduled_scan,
+        actor=scheduler,
+        start=TUESDAY_9AM + dt.timedelta(hours=1),
+        by_patient=False,
+    )
+
+    request = ChangeRequest.objects.get(appointment=scheduled_scan)
+    assert (request.state, request.handled_by) == ("handled", scheduler)
+    assert client.get(link).status_code == 404  # the old link named the old time
+    notice = [m for m in send_due() if m.to == [EMAIL]]
+    assert any("10:00 AM CDT" in m.body for m in notice)
