@@ -13,6 +13,8 @@ PATIENT_DATA_MODELS = [
     "triage.Intake",
     "triage.TriageDecision",
     "clinic.Appointment",
+    "clinic.ChangeRequest",
+    "triage.Referral",
     "clinic.WaitlistEntry",
     "clinic.Notification",
 ]

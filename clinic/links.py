@@ -53,14 +53,14 @@ def read_token(token: str) -> tuple[str, str] | None:
 
 def link_still_valid(appointment, *, version: str) -> bool:
     """Whether a link made for `version` may still manage the appointment: unchanged since,
-    still booked, not yet started, and its patient's account still open."""
-    user = appointment.patient.user
+    still booked, not yet started, and its patient's account still open (a patient staff
+    scheduled before they had an account has only this link)."""
+    patient = appointment.patient
     return (
         appointment_version(appointment) == version
         and appointment.is_active
         and appointment.start > timezone.now()
-        and user is not None
-        and user.is_active
+        and (patient.user_id is None or patient.user.is_active)
     )
 
 

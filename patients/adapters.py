@@ -1,5 +1,6 @@
-"""allauth hooks: account emails go through the notification outbox, and an intake taken
-before signing in is attached to the person when they sign in or sign up."""
+"""allauth hooks: account emails go through the notification outbox; an intake taken before
+signing in is attached to the person when they sign in or sign up, and records staff made for
+their email are claimed once that email is verified."""
 
 import uuid
 
@@ -31,10 +32,19 @@ class PatientAccountAdapter(DefaultAccountAdapter):
         # instead of waiting for the next minute's dispatch. If the broker is down, beat will.
         notifications.dispatch_soon()
 
+    def confirm_email(self, request, email_address):
+        confirmed = super().confirm_email(request, email_address)
+        # Records staff made for this email before the account existed are the account's now
+        # that it has shown it owns the address (never before: see services.claim_records).
+        if confirmed:
+            services.claim_records(user=email_address.user)
+        return confirmed
+
     def login(self, request, user):
         super().login(request, user)
         if user.is_staff:
             return
+        services.claim_records(user=user)
         patient = services.patient_for_user(user)
         for public_id in request.session.pop(SESSION_INTAKES_KEY, []):
             services.claim_session_intake(public_id=public_id, patient=patient)

@@ -80,6 +80,21 @@ class CancelForm(RefusesControlCharacters, forms.Form):
     )
 
 
+class ChangeRequestForm(RefusesControlCharacters, forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        label="What do you need changed, and why?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Tell us briefly why you need a change."},
+    )
+    preferred_times = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Times that suit you (optional)",
+        help_text="For example: weekday mornings, or any time after 4 PM.",
+    )
+
+
 class WaitlistForm(forms.Form):
     locations = forms.ModelMultipleChoiceField(
         queryset=Location.objects.all(),

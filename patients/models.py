@@ -14,7 +14,14 @@ class ContactPreference(models.TextChoices):
 
 class Patient(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.OneToOneField("clinic.User", on_delete=models.PROTECT, related_name="patient")
+    # Null for a patient staff scheduled before they had an account (made from the intake's
+    # contact details); signing up with `contact_email` and verifying it claims the record.
+    user = models.OneToOneField(
+        "clinic.User", null=True, blank=True, on_delete=models.PROTECT, related_name="patient"
+    )
+    contact_email = models.EmailField(
+        blank=True, db_index=True, help_text="Where we write to a patient without an account."
+    )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -31,6 +38,12 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(contact_email=""),
+                name="patient_has_account_or_email",
+            )
+        ]
 
     def __str__(self):
         return self.full_name or self.email
@@ -41,7 +54,11 @@ class Patient(models.Model):
 
     @property
     def email(self) -> str:
-        return self.user.email
+        return self.user.email if self.user_id else self.contact_email
+
+    @property
+    def has_account(self) -> bool:
+        return self.user_id is not None
 
 
 class AccessLog(models.Model):

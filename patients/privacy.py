@@ -40,7 +40,7 @@ DELETION_NOTE = "Account deleted at the patient's request"
 
 
 def is_anonymized(patient: Patient) -> bool:
-    return patient.user.email.endswith(f"@{PLACEHOLDER_DOMAIN}")
+    return patient.email.endswith(f"@{PLACEHOLDER_DOMAIN}")
 
 
 # --- The copy of my data ---------------------------------------------------------------------
@@ -123,14 +123,14 @@ def notifications_to(patient: Patient) -> QuerySet[Notification]:
     return Notification.objects.filter(
         Q(appointment__patient=patient)
         | Q(intake__patient=patient)
-        | Q(kind=NotificationKind.ACCOUNT, recipient__iexact=patient.user.email)
+        | Q(kind=NotificationKind.ACCOUNT, recipient__iexact=patient.email)
     ).exclude(kind=NotificationKind.STAFF_ALERT)
 
 
 def _profile(patient: Patient) -> dict:
     return {
         "id": patient.public_id,
-        "email": patient.user.email,
+        "email": patient.email,
         "first_name": patient.first_name,
         "last_name": patient.last_name,
         "date_of_birth": patient.date_of_birth,
@@ -215,7 +215,9 @@ def account_deletion_request(*, patient: Patient) -> Patient:
     Idempotent: asking again keeps the first request's time. Raises NotAllowed for an account
     already deleted. auditlog records the change.
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is None:
@@ -230,7 +232,9 @@ def account_deletion_withdraw(*, patient: Patient) -> Patient:
 
     Raises NotAllowed once the account is deleted (there is nothing left to withdraw).
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is not None:
@@ -259,7 +263,9 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
     """
     if not (actor and actor.is_active and actor.is_superuser):
         raise NotAllowed("Only a superuser can confirm an account deletion.")
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     if is_anonymized(patient):
         raise NotAllowed("This account has already been deleted.")
     if patient.deletion_requested_at is None:

@@ -30,6 +30,11 @@ urlpatterns = [
         name="appointment_reschedule",
     ),
     path(
+        "me/appointments/<uuid:public_id>/change-request/",
+        views.appointment_change_request,
+        name="appointment_change_request",
+    ),
+    path(
         "me/appointments/manage/<str:token>/",
         views.appointment_manage_link,
         name="appointment_manage_link",

@@ -11,7 +11,14 @@ from clinic import calendar, links, scheduling
 from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition, Location, Practitioner
 from patients import booking, selectors, services
-from patients.forms import CancelForm, ProfileForm, SlotChoiceForm, SlotSearchForm, WaitlistForm
+from patients.forms import (
+    CancelForm,
+    ChangeRequestForm,
+    ProfileForm,
+    SlotChoiceForm,
+    SlotSearchForm,
+    WaitlistForm,
+)
 
 
 def home(request):
@@ -111,15 +118,7 @@ def waitlist_join(request, intake_id):
 @login_required
 def appointment_detail(request, public_id):
     appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
-    return render(
-        request,
-        "patients/appointment.html",
-        {
-            "appointment": appointment,
-            "cancel_form": CancelForm(),
-            "can_change": _can_change(appointment),
-        },
-    )
+    return render(request, "patients/appointment.html", _appointment_context(appointment))
 
 
 @login_required
@@ -159,15 +158,22 @@ def appointment_manage_link(request, token):
         version=version,
     )
     as_patient = appointment.patient.user  # the signed link stands in for signing in
+    if request.method == "POST" and request.POST.get("action") == "change_request":
+        return _ask_for_change(request, appointment, actor=as_patient, token=token)
     if request.method == "POST" and request.POST.get("action") == "cancel":
         return _cancel(
             request, appointment, CancelForm(request.POST), actor=as_patient, token=token
         )
     if request.GET.get("action") == "reschedule" or request.POST.get("action") == "reschedule":
         return _reschedule(request, appointment, actor=as_patient, token=token)
-    context = {"appointment": appointment, "cancel_form": CancelForm(), "token": token}
-    context["can_change"] = _can_change(appointment)
-    return render(request, "patients/appointment.html", context)
+    return render(request, "patients/appointment.html", _appointment_context(appointment, token))
+
+
+@login_required
+@require_POST
+def appointment_change_request(request, public_id):
+    appointment = selectors.access_appointment(selectors.Access.of(request), public_id=public_id)
+    return _ask_for_change(request, appointment, actor=request.user)
 
 
 @login_required
@@ -184,6 +190,46 @@ def profile(request):
 
 def _can_change(appointment) -> bool:
     return booking.patient_may_change(appointment)
+
+
+def _appointment_context(appointment, token=None, change_form=None) -> dict:
+    staff_scheduled = appointment.is_active and scheduling.staff_scheduled(appointment)
+    pending = scheduling.open_change_request(appointment) if staff_scheduled else None
+    return {
+        "appointment": appointment,
+        "cancel_form": CancelForm(),
+        "token": token,
+        "can_change": _can_change(appointment),
+        # Scans and consults: the patient asks us instead (protocol section 7).
+        "can_ask_for_change": staff_scheduled and pending is None,
+        "change_request": pending,
+        "change_form": change_form or ChangeRequestForm(),
+        "what_happens_next": scheduling.what_happens_next(appointment),
+    }
+
+
+def _ask_for_change(request, appointment, *, actor, token=None):
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        context = _appointment_context(appointment, token, change_form=form)
+        return render(request, "patients/appointment.html", context, status=400)
+    try:
+        scheduling.change_request_create(
+            appointment=appointment,
+            actor=actor,
+            via="signed link" if token else "patient portal",
+            **form.cleaned_data,
+        )
+    except NotAllowed as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            "We have your request. " + scheduling.what_happens_next(appointment),
+        )
+    if token:
+        return redirect("patients:appointment_manage_link", token=token)
+    return redirect("patients:appointment", public_id=appointment.public_id)
 
 
 def _after_change(appointment, token):

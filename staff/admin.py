@@ -12,6 +12,7 @@ from staff import (  # noqa: F401  importing them registers their admins
     accounts,
     alerts,
     appointments,
+    change_requests,
     dashboard,
     intakes,
     organisation,

@@ -68,6 +68,11 @@ class ScheduleBookForm(_ServiceLocationForm):
     """The chosen time travels as `clinic.scheduling.slot_key`, the patient pages' key."""
 
     slot = forms.CharField(max_length=80, error_messages=_SLOT_REQUIRED)
+    sms_consent = forms.BooleanField(
+        required=False,
+        label="The patient agreed to get their confirmation and reminders by text message",
+        help_text="Only for a patient without an account, with a valid phone number.",
+    )
 
     def clean_slot(self) -> tuple[Practitioner, datetime]:
         return _chosen_time(self.cleaned_data["slot"], self.cleaned_data.get("location"))
@@ -132,4 +137,35 @@ class CancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required. Kept in the appointment's history; the patient is not shown it.",
         error_messages={"required": "Give a reason: nothing is cancelled without one."},
+    )
+
+
+class DeclineReferralForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for declining",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required. The patient is told this reason, so write it for them.",
+        error_messages={"required": "Give a reason: a referral is not declined without one."},
+    )
+
+
+class ReturnReferralForm(forms.Form):
+    pathway = forms.ChoiceField(
+        label="Return with advice for",
+        choices=[(Pathway.PHYSIO, "Physiotherapy"), (Pathway.SELF_CARE, "Self-care")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required. The patient is told this reason, so write it for them.",
+        error_messages={"required": "Give a reason: a referral is not returned without one."},
+    )
+
+
+class HandleChangeRequestForm(forms.Form):
+    resolution = forms.CharField(
+        label="What was agreed", max_length=300, required=False, widget=forms.TextInput
     )

@@ -26,6 +26,8 @@ from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition, User
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
+from staff import referrals as referral_pages
+from staff.change_requests import ChangeRequestedFilter, open_change_requests_of
 from staff.decisions import TriageDecisionInline, red_flag_badges
 from staff.forms import CloseForm
 from staff.queue_filters import (
@@ -71,6 +73,13 @@ class IntakeHandlingForm(forms.ModelForm):
         return status
 
 
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # --- The queue ------------------------------------------------------------------------------------
 
 
@@ -109,6 +118,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         RedFlagFilter,
         OverdueFilter,
         AssignedFilter,
+        ChangeRequestedFilter,
     )
     # Sorting by anything else than the indexed columns would sort the whole table.
     sortable_by = ("urgency", "waiting")
@@ -235,6 +245,10 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             **(extra_context or {}),
             "has_override_permission": request.user.has_perm("triage.add_triagedecision"),
             "has_schedule_permission": request.user.has_perm("clinic.add_appointment"),
+            "open_change_requests": open_change_requests_of(request, object_id),
+            "has_open_referral": Referral.objects.filter(
+                intake_id=_int_or_none(unquote(object_id)), state__in=Referral.OPEN_STATES
+            ).exists(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -542,6 +556,16 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 name="triage_intake_schedule",
             ),
             path(
+                "<path:object_id>/referral/decline/",
+                self.admin_site.admin_view(self.referral_decline_view),
+                name="triage_intake_referral_decline",
+            ),
+            path(
+                "<path:object_id>/referral/return/",
+                self.admin_site.admin_view(self.referral_return_view),
+                name="triage_intake_referral_return",
+            ),
+            path(
                 "<path:object_id>/referral/",
                 self.admin_site.admin_view(self.referral_view),
                 name="triage_intake_referral",
@@ -601,6 +625,26 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         if not self.has_override_permission(request, intake):
             raise PermissionDenied
         return decisions.override_page(self, request, intake)
+
+    def _referral_action_intake(self, request, object_id) -> Intake:
+        """Out of scope is a 404 (never confirm a record exists); in scope without the
+        clinician's rights, a 403."""
+        intake = self.get_object(request, unquote(object_id))
+        if intake is None:
+            raise Http404("No such intake.")
+        if not self.has_override_permission(request, intake):
+            raise PermissionDenied
+        return intake
+
+    def referral_decline_view(self, request, object_id):
+        """Decline the open referral with a reason (see `staff.referrals`)."""
+        intake = self._referral_action_intake(request, object_id)
+        return referral_pages.decline_page(self, request, intake)
+
+    def referral_return_view(self, request, object_id):
+        """Return the open referral with advice (see `staff.referrals`)."""
+        intake = self._referral_action_intake(request, object_id)
+        return referral_pages.return_page(self, request, intake)
 
     def schedule_view(self, request, object_id):
         """Book an appointment for this intake (see `staff.schedule`)."""

@@ -69,7 +69,7 @@ class PatientAppointmentInline(ReadOnlyInline):
 class PatientAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
     list_display = ("full_name", "email", "date_of_birth", "phone", "preferred_location")
     list_select_related = ("user", "preferred_location")
-    search_fields = ("first_name", "last_name", "user__email")
+    search_fields = ("first_name", "last_name", "user__email", "contact_email")
     list_filter = (("deletion_requested_at", admin.EmptyFieldListFilter),)
     paginator = EstimatedCountPaginator
     show_full_result_count = False

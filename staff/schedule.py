@@ -6,6 +6,9 @@ member's locations (the same times and window as the patient's booking page and 
 those after the section 6 target, and books the chosen one with
 `appointment_book(online=False)`, which re-checks the time under a lock, marks the intake
 scheduled and plans the confirmation. A time taken meanwhile shows the nearest alternatives.
+An intake whose patient has no account is booked all the same: `patients.services` makes the
+patient record from the intake's contact details, and the confirmation's signed link stands in
+for an account until they sign up with that email.
 """
 
 from django.contrib import messages
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from clinic import scheduling
 from clinic.models import AppointmentStatus, Service
+from patients import services as patient_services
 from staff.forms import ScheduleBookForm, ScheduleSearchForm
 from staff.scope import staff_locations
 from triage.models import Intake, Pathway
@@ -50,11 +54,6 @@ def blocker(intake: Intake, services) -> str | None:
         return "This intake is closed."
     if decision.pathway == Pathway.SELF_CARE:
         return "The plan is self-care: no appointment is needed (protocol section 7)."
-    if intake.patient_id is None:
-        return (
-            "This intake is not linked to a patient account yet. Ask the patient to sign in or "
-            f"create an account with {intake.email}; the intake is then attached to it."
-        )
     booked = intake.appointments.filter(status=AppointmentStatus.BOOKED).first()
     if booked is not None:
         return f"Already booked: {booked}. Reschedule or cancel that appointment instead."
@@ -82,6 +81,7 @@ def schedule_page(model_admin, request, intake: Intake):
         "decision": decision,
         "window_end": scheduling.window_end_for(intake),
         "blocker": blocker(intake, services),
+        "without_account": intake.patient is None or not intake.patient.has_account,
     }
     if context["blocker"]:
         return TemplateResponse(
@@ -94,15 +94,14 @@ def schedule_page(model_admin, request, intake: Intake):
         if form.is_valid():
             practitioner, start = form.cleaned_data["slot"]
             try:
-                appointment = scheduling.appointment_book(
-                    patient=intake.patient,
+                appointment = patient_services.schedule_for_intake(
+                    intake=intake,
                     service=form.cleaned_data["service"],
                     location=form.cleaned_data["location"],
                     practitioner=practitioner,
                     start=start,
-                    intake=intake,
                     booked_by=request.user,
-                    online=False,
+                    sms_consent=form.cleaned_data["sms_consent"],
                 )
             except scheduling.SlotTaken as taken:
                 messages.error(request, f"{taken} The nearest free times are listed first.")

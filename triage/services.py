@@ -208,6 +208,110 @@ def referral_move(*, referral: Referral, actor, state: str, reason: str = "") ->
     return referral
 
 
+RETURN_PATHWAYS = (Pathway.PHYSIO, Pathway.SELF_CARE)
+
+
+def _check_not_booked(intake: Intake) -> None:
+    if intake.appointments.filter(status="booked").exists():
+        raise NotAllowed(
+            "This referral has a booked appointment: cancel it first, so the time is freed and "
+            "the patient is told."
+        )
+
+
+def _tell_patient_about_referral(intake: Intake, referral: Referral, kind: str) -> None:
+    notifications.plan(
+        key=f"intake:{intake.public_id}:{kind}:{referral.public_id}",
+        kind=kind,
+        recipient=intake.email,
+        template=f"notifications/{kind}",
+        due_at=timezone.now(),
+        context={"reason": referral.reason, "pathway": referral.pathway},
+        intake=intake,
+    )
+
+
+@transaction.atomic
+def referral_decline(*, intake: Intake, actor, reason: str) -> Referral:
+    """Staff decline the intake's open referral, with a reason the patient is told.
+
+    The referral moves to declined (a ReferralEvent: who, when, why), the intake is closed with
+    the reason as its outcome, and the patient gets a message with the reason and the clinic's
+    phone number. Raises NotAllowed without a reason, with no open referral or while a visit is
+    booked; InvalidTransition for a move the referral's table refuses.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("Say why the referral is declined: the patient is told.")
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    referral = open_referral(intake, lock=True)
+    if referral is None:
+        raise NotAllowed("This intake has no open referral.")
+    _check_not_booked(intake)
+    referral.move(Referral.State.DECLINED, actor=actor, reason=reason)
+    intake_set_status(
+        intake=intake,
+        actor=actor,
+        status=Intake.Status.CLOSED,
+        outcome=f"Referral declined: {reason}"[:300],
+    )
+    _tell_patient_about_referral(intake, referral, notifications.NotificationKind.REFERRAL_DECLINED)
+    return referral
+
+
+@transaction.atomic
+def referral_return(*, intake: Intake, actor, pathway: str, reason: str) -> Referral:
+    """Staff return the intake's open referral with advice: physiotherapy or self-care.
+
+    A clinician's decision for `pathway` is added (append-only; the urgency kept, an emergency
+    excepted), which returns the referral (a ReferralEvent with the reason). The patient is told
+    the reason and what to do: for physiotherapy, that they may book online now; for self-care,
+    the advice link (and the 2-week check-in is planned). Raises NotAllowed without a reason, for
+    another pathway, with no open referral or while a visit is booked.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("Say why the referral is returned: the patient is told.")
+    if pathway not in RETURN_PATHWAYS:
+        raise NotAllowed("A referral is returned with advice for physiotherapy or self-care.")
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    referral = open_referral(intake, lock=True)
+    if referral is None:
+        raise NotAllowed("This intake has no open referral.")
+    _check_not_booked(intake)
+    previous = intake.current_decision
+    urgency = previous.urgency if previous.urgency != Urgency.EMERGENCY else Urgency.URGENT
+    decision = _record_decision(
+        intake,
+        {
+            "pathway": pathway,
+            "urgency": urgency,
+            "emergency_advice": False,
+            "clinician_review": False,
+            "rule": "override",
+            "red_flags": previous.red_flags,
+            "safety_net": previous.safety_net,
+            "sbst_total": previous.sbst_total,
+            "sbst_psychosocial": previous.sbst_psychosocial,
+            "sbst_risk": previous.sbst_risk,
+            "reasons": ["A clinician reviewed your referral and set your care plan."],
+            "protocol_version": engine.PROTOCOL_VERSION,
+        },
+        decided_by=actor,
+        override_reason=f"Referral returned with advice: {reason}",
+    )
+    _follow_referral(intake, decision, actor=actor, reason=reason)
+    referral.refresh_from_db()
+    if pathway == Pathway.SELF_CARE:
+        notifications.plan_intake_check_in(
+            intake=intake,
+            kind=notifications.NotificationKind.SELF_CARE_CHECK_IN,
+            due_at=timezone.now() + SELF_CARE_CHECK_IN_AFTER,
+        )
+    _tell_patient_about_referral(intake, referral, notifications.NotificationKind.REFERRAL_RETURNED)
+    return referral
+
+
 def _follow_referral(intake: Intake, decision: TriageDecision, *, actor=None, reason="") -> None:
     """Keep the intake's one open referral in step with its newest decision.
 

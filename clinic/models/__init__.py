@@ -1,5 +1,11 @@
 from .alerts import ContactOutcome, Holiday, OnCallShift, StaffAlert, StaffAlertEvent
-from .appointments import Appointment, AppointmentEvent, AppointmentStatus, InvalidTransition
+from .appointments import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    ChangeRequest,
+    InvalidTransition,
+)
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .organisation import (
     Discipline,
@@ -16,6 +22,7 @@ __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentStatus",
+    "ChangeRequest",
     "ContactOutcome",
     "Discipline",
     "Holiday",

@@ -7,7 +7,13 @@ from django.db.models import F, Q
 
 from .states import InvalidTransition, TransitionTable
 
-__all__ = ["Appointment", "AppointmentEvent", "AppointmentStatus", "InvalidTransition"]
+__all__ = [
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentStatus",
+    "ChangeRequest",
+    "InvalidTransition",
+]
 
 
 class AppointmentStatus(models.TextChoices):
@@ -126,3 +132,48 @@ class AppointmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ChangeRequest(TransitionTable, models.Model):
+    """A patient asks staff to move or cancel a visit they may not change online (a scan or a
+    consult, protocol section 7). Open until staff reschedule or cancel the visit, or mark it
+    handled; the queue shows the open ones. Kept, with who handled it, for the record."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        HANDLED = "handled", "Handled"
+
+    state_field = "state"
+    state_noun = "a change request"
+    TRANSITIONS = {State.OPEN: {State.HANDLED}, State.HANDLED: set()}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="change_requests"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    reason = models.CharField(max_length=500)
+    preferred_times = models.CharField(max_length=300, blank=True)
+    # Null when the request came through the signed link (a patient without an account).
+    requested_by = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=40)
+    handled_by = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open request per visit: asking again adds nothing for staff to do.
+            models.UniqueConstraint(
+                fields=["appointment"], condition=Q(state="open"), name="one_open_change_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"Change request for {self.appointment} ({self.get_state_display().lower()})"

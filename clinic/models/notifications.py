@@ -21,6 +21,8 @@ class NotificationKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     ACCOUNT = "account", "Account email (verification, password reset)"
     REVIEW_OUTCOME = "review_outcome", "Clinician review outcome"
+    REFERRAL_DECLINED = "referral_declined", "Referral declined"
+    REFERRAL_RETURNED = "referral_returned", "Referral returned with advice"
 
 
 class NotificationStatus(models.TextChoices):

@@ -9,6 +9,7 @@ No HTTP and no templates here; the pages, the admin and the API all call these f
 - `booking`: `appointment_book`, `appointment_cancel`, `appointment_reschedule`,
   `appointment_set_status`.
 - `waitlist`: `waitlist_join` and the offer of a freed time.
+- `change_requests`: a patient asks staff to change a visit they may not change online.
 """
 
 from clinic.errors import NotAllowed
@@ -20,6 +21,12 @@ from clinic.scheduling.booking import (
     appointment_cancel,
     appointment_reschedule,
     appointment_set_status,
+)
+from clinic.scheduling.change_requests import (
+    change_request_create,
+    change_request_handle,
+    open_change_request,
+    what_happens_next,
 )
 from clinic.scheduling.offers import (
     OfferedSlot,
@@ -57,6 +64,8 @@ __all__ = [
     "appointment_set_status",
     "availability_clock",
     "available_slots",
+    "change_request_create",
+    "change_request_handle",
     "check_booking_allowed",
     "intake_for_booking",
     "nearest_alternatives",
@@ -66,10 +75,12 @@ __all__ = [
     "online_change_refusal",
     "online_refusal",
     "online_service_for",
+    "open_change_request",
     "parse_slot_key",
     "slot_key",
     "staff_scheduled",
     "target_window_end",
     "waitlist_join",
+    "what_happens_next",
     "window_end_for",
 ]

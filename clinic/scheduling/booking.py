@@ -31,6 +31,7 @@ from clinic.models import (
     WaitlistEntry,
 )
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
+from clinic.scheduling.change_requests import change_requests_resolve
 from clinic.scheduling.rules import (
     availability_clock,
     check_booking_allowed,
@@ -271,6 +272,10 @@ def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool
         appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
     )
     offer_to_waitlist(appointment=appointment, now=now)
+    if not by_patient:
+        change_requests_resolve(
+            appointment=appointment, actor=actor, resolution="Cancelled by staff."
+        )
     _back_to_the_queue(appointment, actor=actor, reason=f"Cancelled. {reason or ''}".strip())
     return appointment
 
@@ -384,6 +389,12 @@ def _reschedule(*, appointment, actor, start, practitioner, by_patient):
         previous_start=previous_start,
         previous_practitioner=previous_practitioner,
     )
+    if not by_patient:
+        change_requests_resolve(
+            appointment=appointment,
+            actor=actor,
+            resolution=f"Moved by staff from {previous_start:%Y-%m-%d %H:%M} UTC.",
+        )
     notifications.cancel_pending(appointment=appointment)
     reminders = notifications.plan_reminders(appointment=appointment)
     # Moving back to an earlier time finds that time's reminders (same keys) cancelled: revive.

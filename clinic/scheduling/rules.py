@@ -107,9 +107,10 @@ def check_booking_allowed(*, patient, intake: Intake | None, service, online: bo
     Protocol section 7: physiotherapy is booked online; imaging and surgical consults only by
     staff; self-care needs no appointment; an emergency is not booked at all until staff have
     reviewed it and changed its urgency, and a case flagged for clinician review (R9-R11) is not
-    booked online. The intake must belong to the patient.
+    booked online. The intake must belong to the patient; `patient=None` asks about an intake
+    whose patient record staff have yet to make (`patients.services.patient_for_intake`).
     """
-    if intake is not None and intake.patient_id != patient.pk:
+    if intake is not None and patient is not None and intake.patient_id != patient.pk:
         raise NotAllowed("This questionnaire belongs to another account.")
     if intake is not None and intake.status == Intake.Status.CLOSED:
         raise NotAllowed(

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic import messages, notifications, scheduling
-from clinic.models import Discipline, NotificationKind
+from clinic.models import Discipline, Notification, NotificationKind
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -247,3 +247,47 @@ def test_a_waitlist_offer_is_plain():
         },
     )
     assert_message_plain(messages.render(notification), "waitlist offer")
+
+
+def test_the_confirmation_of_a_staff_scheduled_scan_is_plain():
+    scan = ServiceFactory(
+        slug="mri-lumbar",
+        name="Lumbar spine MRI",
+        pathway="imaging",
+        discipline=Discipline.IMAGING,
+        bookable_online=False,
+    )
+    appointment = AppointmentFactory(service=scan)
+    notification = notifications.plan_for_appointment(
+        appointment=appointment,
+        kind=NotificationKind.BOOKING_CONFIRMATION,
+        due_at=appointment.start,
+    )
+    message = messages.render(notification)
+    assert "ask us for a change" in message.text
+    assert_message_plain(message, "staff-scheduled confirmation")
+
+
+@pytest.mark.parametrize(
+    ("kind", "pathway"),
+    [
+        (NotificationKind.REFERRAL_DECLINED, "imaging"),
+        (NotificationKind.REFERRAL_RETURNED, "physio"),
+        (NotificationKind.REFERRAL_RETURNED, "self_care"),
+    ],
+)
+def test_each_referral_outcome_message_is_plain(kind, pathway):
+    from clinic.models import User
+    from triage import services as triage_services
+
+    intake = make_intake(cancer_history=True)  # imaging, urgent
+    clinician = User.objects.create_user(email="clin@example.test", is_staff=True)
+    reason = "Your recent scan already answers the question, so we will not repeat it."
+    if kind == NotificationKind.REFERRAL_DECLINED:
+        triage_services.referral_decline(intake=intake, actor=clinician, reason=reason)
+    else:
+        triage_services.referral_return(
+            intake=intake, actor=clinician, pathway=pathway, reason=reason
+        )
+    notification = Notification.objects.get(kind=kind)
+    assert_message_plain(messages.render(notification), f"{kind} {pathway}")

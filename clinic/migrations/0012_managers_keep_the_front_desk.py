@@ -9,6 +9,6 @@ ROLE_PERMISSIONS = {"Location manager": ["add_appointment", "change_appointment"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinic", "0010_review_outcome_notification")]
+    dependencies = [("clinic", "0011_change_requests_and_referral_messages")]
 
     operations = [grant_to_roles(ROLE_PERMISSIONS)]
