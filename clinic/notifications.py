@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -31,6 +32,10 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=10)
 STUCK_AFTER = timedelta(minutes=10)
 DISPATCH_BATCH = 500
+
+# Sent once a message has ended as failed (after its retries, unrenderable, or with no address),
+# after that outcome is committed, with `notification`. The staff alerts escalate on it.
+notification_failed = Signal()
 
 
 # --- Planning (called by services inside their transaction) -----------------------------------
@@ -296,6 +301,16 @@ def _send_claimed(notification: Notification, connection) -> str:
         notification.last_error = ""
         _forget_secrets(notification)
     _record(notification)
+    if notification.status == NotificationStatus.FAILED:
+        for _receiver, error in notification_failed.send_robust(
+            sender=Notification, notification=notification
+        ):
+            if isinstance(error, Exception):
+                log.error(
+                    "Handling the failure of notification %s failed",
+                    notification.pk,
+                    exc_info=error,
+                )
     return notification.status
 
 
@@ -371,6 +386,8 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _deliver(notification: Notification, *, connection=None) -> None:
+    if not notification.recipient.strip():
+        raise RenderError("no address to send it to")
     try:
         message = messages.render(notification)
     except DatabaseError:
