@@ -331,12 +331,13 @@ def _record_failure(notification: Notification, error: Exception, *, permanent: 
 
 
 def _forget_secrets(notification: Notification) -> None:
-    """An account email's rendered text holds a live link: keep none once it is done with."""
+    """An account email stored rendered is kept only until it is done with. (Those with a live
+    link, reset and verification, are stored as ids and rendered at send time.)"""
     if "rendered" in notification.context:
         notification.context = {"note": ACCOUNT_TEXT_CLEARED}
 
 
-ACCOUNT_TEXT_CLEARED = "Rendered text removed after sending: it held a live account link."
+ACCOUNT_TEXT_CLEARED = "Rendered text of this account email removed after sending."
 
 
 def _record(notification: Notification) -> None:
