@@ -82,7 +82,6 @@ def entry(instance, *, before=None, fields=None):
     log = LogEntry(
         action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
         changes=changes,
-        content_type=ContentType.objects.get_for_model(instance),
         object_pk=pk,
         object_id=pk if isinstance(pk, int) else None,
         object_repr=smart_str(instance),
@@ -94,11 +93,16 @@ def entry(instance, *, before=None, fields=None):
         log.additional_data = get_additional_data()
     # What a save would do: auditlog's request context sets the actor and the client address.
     pre_save.send(sender=LogEntry, instance=log, raw=False, using="default", update_fields=None)
+    log.audited_model = type(instance)  # its content type is looked up in `write`, all at once
     return log
 
 
 def write(entries) -> None:
     """Save the entries `entry` built, in one statement."""
     entries = [log for log in entries if log is not None]
-    if entries:
-        LogEntry.objects.bulk_create(entries)
+    if not entries:
+        return
+    types = ContentType.objects.get_for_models(*{log.audited_model for log in entries})
+    for log in entries:
+        log.content_type = types[log.audited_model]
+    LogEntry.objects.bulk_create(entries)
