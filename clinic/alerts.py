@@ -5,7 +5,10 @@ An alert goes at once, by email and text, to whoever is on call at the intake's 
 (the location's on-call address when the rota is empty). Until someone acknowledges it, every
 ALERT_ESCALATION_MINUTES (emergencies; URGENT_ALERT_ESCALATION_MINUTES for urgent cases) it
 goes to the next contact on the rota and to the location's managers, again and again. Each
-step is a StaffAlertEvent. An urgent case also carries a "contact by" time, 1 working day in
+step is a StaffAlertEvent. A message of an alert that ends as failed (the gateway kept refusing
+it, or it could not be built or addressed) does not die quietly: it goes at once to the
+location's managers (its on-call address when it has none), recorded as an "undelivered" step.
+An urgent case also carries a "contact by" time, 1 working day in
 the location's calendar (clinic.working_days, with its holidays); recording the contact clears
 it, and overdue ones come first in the alert list. The messages say only what staff need to
 act (urgency, location, a link); the patient's details are behind the staff sign-in.
@@ -16,12 +19,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from clinic import notifications, roles, working_days
 from clinic.errors import NotAllowed
 from clinic.models import (
     ContactOutcome,
+    Notification,
     NotificationChannel,
     NotificationKind,
     OnCallShift,
@@ -191,8 +196,58 @@ def _escalate_one(pk: int, *, now) -> int:
     return 1
 
 
-def _send(alert: StaffAlert, contacts, *, kind: str) -> None:
+@receiver(notifications.notification_failed, dispatch_uid="alerts-escalate-undelivered")
+def _on_notification_failed(sender, notification: Notification, **kwargs) -> None:
+    if notification.kind == NotificationKind.STAFF_ALERT:
+        alert_escalate_undelivered(notification=notification)
+
+
+@transaction.atomic
+def alert_escalate_undelivered(*, notification: Notification) -> StaffAlert | None:
+    """A message of an open alert failed for good: tell the location's managers now (its
+    on-call address without managers), never the address that failed, and record the step.
+
+    A failed message of this step is recorded, not passed on again: with the gateway down
+    for a day, managers warning managers would never end.
+    """
+    alert = (
+        StaffAlert.objects.select_for_update()
+        .select_related("location")
+        .filter(pk=notification.context.get("alert_id"))
+        .first()
+    )
+    if alert is None or alert.status != StaffAlert.Status.OPEN:
+        return None  # someone has the case: nothing is left waiting on this message
+    note = f"Not delivered to {notification.recipient or 'no address'}: {notification.last_error}"
+    if "undelivered" in notification.context:
+        StaffAlertEvent.objects.create(
+            alert=alert,
+            kind=StaffAlertEvent.Kind.UNDELIVERED,
+            level=alert.level,
+            note=f"{note} (a warning to the managers; not passed on again)"[:300],
+        )
+        return alert
+    contacts = [(manager.email, "") for manager in managers_of(alert.location)]
+    contacts = contacts or [(alert.location.on_call_email, "")]
+    contacts = [(email, phone) for email, phone in contacts if email != notification.recipient]
+    _send(
+        alert,
+        contacts,
+        kind=StaffAlertEvent.Kind.UNDELIVERED,
+        step=f"undelivered-{notification.pk}",
+        note=note[:300],
+        extra={"undelivered": notification.pk},
+    )
+    return alert
+
+
+def _send(
+    alert: StaffAlert, contacts, *, kind: str, step: str = "", note: str = "", extra=None
+) -> None:
+    """Plan the alert's message to each contact (email and text) and record the step; `step`
+    names it in the keys (the level by default), so planning it twice sends it once."""
     recipients = []
+    step = step or str(alert.level)
     for email, phone in dict.fromkeys(contacts):
         for channel, address in (
             (NotificationChannel.EMAIL, email),
@@ -201,16 +256,18 @@ def _send(alert: StaffAlert, contacts, *, kind: str) -> None:
             if not address:
                 continue
             notifications.plan(
-                key=f"alert:{alert.public_id}:{alert.level}:{channel}:{address}",
+                key=f"alert:{alert.public_id}:{step}:{channel}:{address}",
                 kind=NotificationKind.STAFF_ALERT,
                 channel=channel,
                 recipient=address,
                 template="notifications/staff_alert",
                 due_at=timezone.now(),
                 intake=alert.intake,
-                context={"decision_id": alert.decision_id, "alert_id": alert.pk},
+                context={"decision_id": alert.decision_id, "alert_id": alert.pk, **(extra or {})},
             )
             recipients.append(address)
-    StaffAlertEvent.objects.create(alert=alert, kind=kind, level=alert.level, recipients=recipients)
+    StaffAlertEvent.objects.create(
+        alert=alert, kind=kind, level=alert.level, recipients=recipients, note=note
+    )
     # An alert cannot wait for the next minute's dispatch.
     notifications.dispatch_soon()

@@ -7,4 +7,6 @@ class ClinicConfig(AppConfig):
     default = True
 
     def ready(self):
-        from clinic import audit  # noqa: F401  registers patient-data models with auditlog
+        # audit registers the patient-data models with auditlog; alerts escalates an alert
+        # whose message failed (a receiver of notifications.notification_failed).
+        from clinic import alerts, audit  # noqa: F401

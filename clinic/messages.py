@@ -2,13 +2,19 @@
 
 from dataclasses import dataclass, field
 
+from allauth.account import app_settings as allauth_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.template import Context
 from django.template.loader import get_template, render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic import calendar, links
-from clinic.models import AppointmentEvent, Notification, NotificationKind, StaffAlert
+from clinic.models import AppointmentEvent, Notification, NotificationKind, StaffAlert, User
 from clinic.scheduling.availability import nearest_alternatives
 
 # Every message that changes what the patient's calendar should show carries the event: the
@@ -67,9 +73,52 @@ def render_plain(template_name: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False))
 
 
+# --- Account emails with a live link: stored as ids, the link made when it is sent --------------
+PASSWORD_RESET = "password_reset_key"  # noqa: S105  a template name
+VERIFY_EMAIL = "email_confirmation"
+VERIFY_SIGNUP = "email_confirmation_signup"
+
+
+def account_context(kind: str, **ids) -> dict:
+    """What the outbox keeps of a password-reset (`user_id`) or verification
+    (`email_address_id`) email: which one and whose. No link, token or key."""
+    return {"account_email": kind, **ids}
+
+
+def _account_email(notification, stored: dict) -> Message:
+    """allauth's own email, with a reset token (allauth's generator, Django's underneath) or a
+    verification key (allauth's HMAC) made now: valid from when it is sent."""
+    kind = stored["account_email"]
+    if kind == PASSWORD_RESET:
+        user = User.objects.get(pk=stored["user_id"], is_active=True)
+        uid = user_pk_to_url_str(user)
+        token = allauth_settings.PASSWORD_RESET_TOKEN_GENERATOR().make_token(user)
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": uid, "key": token})
+        context = {"user": user, "uid": uid, "key": token, "password_reset_url": path}
+        url_name = "password_reset_url"
+    elif kind in (VERIFY_EMAIL, VERIFY_SIGNUP):
+        address = EmailAddress.objects.select_related("user").get(
+            pk=stored["email_address_id"], verified=False
+        )
+        key = EmailConfirmationHMAC(address).key
+        context = {"user": address.user, "key": key}
+        context["activate_url"] = reverse("account_confirm_email", args=[key])
+        url_name = "activate_url"
+    else:
+        raise ValueError(f"unknown account email {kind!r}")
+    context[url_name] = settings.SITE_URL.rstrip("/") + context[url_name]
+    context.update(email=notification.recipient, current_site=get_current_site(None))
+    email = get_adapter().render_mail(f"account/email/{kind}", notification.recipient, context)
+    alternatives = getattr(email, "alternatives", [])
+    html = next((body for body, mimetype in alternatives if mimetype == "text/html"), "")
+    return Message(email.subject, email.body, html)
+
+
 def _render(notification, context, appointment) -> Message:
+    if "account_email" in context:
+        return _account_email(notification, context)
     if "rendered" in context:
-        # Account emails (verification, password reset) arrive already rendered by allauth.
+        # Account emails without a secret (e.g. "you already have an account") arrive rendered.
         rendered = context["rendered"]
         return Message(rendered["subject"], rendered["text"], rendered.get("html", ""))
     if notification.kind == NotificationKind.ACCOUNT:

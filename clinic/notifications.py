@@ -16,10 +16,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from clinic import messages
+from clinic import audit, messages
 from clinic.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 
 __all__ = ["NotificationKind", "plan", "plan_intake_check_in"]
@@ -31,6 +32,10 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=10)
 STUCK_AFTER = timedelta(minutes=10)
 DISPATCH_BATCH = 500
+
+# Sent once a message has ended as failed (after its retries, unrenderable, or with no address),
+# after that outcome is committed, with `notification`. The staff alerts escalate on it.
+notification_failed = Signal()
 
 
 # --- Planning (called by services inside their transaction) -----------------------------------
@@ -74,45 +79,87 @@ def plan_intake_check_in(*, intake, kind: str, due_at) -> Notification:
     )
 
 
+def plan_many(
+    planned: list[Notification], *, audit_log: list | None = None, all_new: bool = False
+) -> list[Notification]:
+    """Plan several messages in one INSERT, each audited as a save would be; returns them in
+    order, a key planned before as it is stored (planning stays idempotent). `all_new` says
+    the keys cannot exist yet (they name a row made in this transaction): no look-up.
+
+    The audit entries go into `audit_log` when the caller collects them for one statement of
+    its own (`clinic.audit.write`), else they are written here. The callers hold the lock of
+    what the messages are about (the practitioner, the appointment), so no one else plans the
+    same keys meanwhile.
+    """
+    keys = [n.key for n in planned]
+    stored = {} if all_new else {n.key: n for n in Notification.objects.filter(key__in=keys)}
+    fresh = list({n.key: n for n in planned if n.key not in stored}.values())
+    Notification.objects.bulk_create(fresh)
+    entries = [audit.entry(notification) for notification in fresh]
+    if audit_log is None:
+        audit.write(entries)
+    else:
+        audit_log.extend(entries)
+    made = {n.key: n for n in fresh}
+    return [stored.get(n.key) or made[n.key] for n in planned]
+
+
 def _patient_channel(patient) -> tuple[str, str]:
     if patient.contact_preference == NotificationChannel.SMS and patient.phone:
         return NotificationChannel.SMS, str(patient.phone)
     return NotificationChannel.EMAIL, patient.email
 
 
-def plan_for_appointment(*, appointment, kind: str, due_at, suffix: str = "") -> Notification:
+def _for_appointment(*, appointment, kind: str, due_at, suffix: str = "") -> Notification:
+    """One message about `appointment`, unsaved."""
     channel, recipient = _patient_channel(appointment.patient)
     # Confirmations and notices are about one version of the appointment: include its start so a
     # reschedule plans a fresh notice instead of colliding with the first one.
     version = suffix or appointment.start.strftime("%Y%m%dT%H%MZ")
-    return plan(
+    return Notification(
         key=f"appointment:{appointment.public_id}:{kind}:{version}",
         kind=kind,
         channel=channel,
         recipient=recipient,
         template=f"notifications/{kind}",
         due_at=due_at,
+        context={},
         appointment=appointment,
     )
 
 
-def plan_reminders(*, appointment) -> list[Notification]:
+def _reminders(appointment) -> list[Notification]:
     """Reminders before the visit (48 h and 2 h by default); none for times already past."""
     now = timezone.now()
-    planned = []
-    for offset in settings.REMINDER_OFFSETS:
-        due_at = appointment.start - offset
-        if due_at > now:
-            hours = int(offset.total_seconds() // 3600)
-            planned.append(
-                plan_for_appointment(
-                    appointment=appointment,
-                    kind=NotificationKind.REMINDER,
-                    due_at=due_at,
-                    suffix=f"{appointment.start:%Y%m%dT%H%MZ}:{hours}h",
-                )
-            )
-    return planned
+    return [
+        _for_appointment(
+            appointment=appointment,
+            kind=NotificationKind.REMINDER,
+            due_at=appointment.start - offset,
+            suffix=f"{appointment.start:%Y%m%dT%H%MZ}:{int(offset.total_seconds() // 3600)}h",
+        )
+        for offset in settings.REMINDER_OFFSETS
+        if appointment.start - offset > now
+    ]
+
+
+def plan_for_appointment(*, appointment, kind: str, due_at, suffix: str = "") -> Notification:
+    return plan_many(
+        [_for_appointment(appointment=appointment, kind=kind, due_at=due_at, suffix=suffix)]
+    )[0]
+
+
+def plan_reminders(*, appointment) -> list[Notification]:
+    return plan_many(_reminders(appointment))
+
+
+def plan_booking(*, appointment, now, audit_log: list | None = None) -> list[Notification]:
+    """A new appointment's messages in one statement: the confirmation now and the reminders
+    (their keys carry the new appointment's id, so none is planned yet)."""
+    confirmation = _for_appointment(
+        appointment=appointment, kind=NotificationKind.BOOKING_CONFIRMATION, due_at=now
+    )
+    return plan_many([confirmation, *_reminders(appointment)], audit_log=audit_log, all_new=True)
 
 
 def cancel_pending(*, appointment, kinds=(NotificationKind.REMINDER,)) -> int:
@@ -254,6 +301,16 @@ def _send_claimed(notification: Notification, connection) -> str:
         notification.last_error = ""
         _forget_secrets(notification)
     _record(notification)
+    if notification.status == NotificationStatus.FAILED:
+        for _receiver, error in notification_failed.send_robust(
+            sender=Notification, notification=notification
+        ):
+            if isinstance(error, Exception):
+                log.error(
+                    "Handling the failure of notification %s failed",
+                    notification.pk,
+                    exc_info=error,
+                )
     return notification.status
 
 
@@ -274,12 +331,13 @@ def _record_failure(notification: Notification, error: Exception, *, permanent: 
 
 
 def _forget_secrets(notification: Notification) -> None:
-    """An account email's rendered text holds a live link: keep none once it is done with."""
+    """An account email stored rendered is kept only until it is done with. (Those with a live
+    link, reset and verification, are stored as ids and rendered at send time.)"""
     if "rendered" in notification.context:
         notification.context = {"note": ACCOUNT_TEXT_CLEARED}
 
 
-ACCOUNT_TEXT_CLEARED = "Rendered text removed after sending: it held a live account link."
+ACCOUNT_TEXT_CLEARED = "Rendered text of this account email removed after sending."
 
 
 def _record(notification: Notification) -> None:
@@ -329,6 +387,8 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _deliver(notification: Notification, *, connection=None) -> None:
+    if not notification.recipient.strip():
+        raise RenderError("no address to send it to")
     try:
         message = messages.render(notification)
     except DatabaseError:

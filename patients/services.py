@@ -27,6 +27,7 @@ def patient_for_user(user) -> Patient:
     patient, _ = Patient.objects.get_or_create(
         user=user, defaults={"first_name": user.first_name, "last_name": user.last_name}
     )
+    patient.user = user  # already loaded: the address a booking's messages go to is its email
     return patient
 
 

@@ -61,7 +61,7 @@ class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
         for notification in queryset:
             if notification.status not in RESENDABLE or (
                 notification.kind == NotificationKind.ACCOUNT
-                and "rendered" not in notification.context
+                and not {"rendered", "account_email"} & set(notification.context)
             ):
                 skipped += 1
                 continue
@@ -74,6 +74,7 @@ class NotificationAdmin(ReadOnlyAdmin, LocationScopedAdmin, admin.ModelAdmin):
             self.message_user(
                 request,
                 f"{skipped} message(s) skipped: only sent or failed messages can be resent, and "
-                "an account email only while its text is kept (the person can ask again).",
+                "an account email whose text was removed once sent cannot be (the person can "
+                "ask again).",
                 messages.WARNING,
             )

@@ -119,13 +119,15 @@ class StaffAlert(TransitionTable, models.Model):
 
 
 class StaffAlertEvent(models.Model):
-    """Each step of an alert, for the audit: raised, escalated (to whom), acknowledged (by whom)."""
+    """Each step of an alert, for the audit: raised, escalated (to whom), a message not
+    delivered (passed to whom), acknowledged (by whom)."""
 
     class Kind(models.TextChoices):
         RAISED = "raised", "Raised"
         ESCALATED = "escalated", "Escalated"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         CONTACTED = "contacted", "Contact recorded"
+        UNDELIVERED = "undelivered", "Not delivered: sent to the managers"
 
     alert = models.ForeignKey(StaffAlert, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -221,14 +221,15 @@ def _busy_calendars(
         practitioner_id__in=practitioner_ids, start__lt=until, end__gt=since
     ).order_by()
     busy = defaultdict(list)
-    for rows in (
-        appointments.values_list(
-            "practitioner_id", EpochSeconds("start"), EpochSeconds("blocked_until")
-        ),
+    # Both calendars in one query (UNION ALL): a booking re-checks its time under the lock.
+    rows = appointments.values_list(
+        "practitioner_id", EpochSeconds("start"), EpochSeconds("blocked_until")
+    ).union(
         time_off.values_list("practitioner_id", EpochSeconds("start"), EpochSeconds("end")),
-    ):
-        for practitioner_id, start, end in rows:
-            busy[practitioner_id].append((start, end))
+        all=True,
+    )
+    for practitioner_id, start, end in rows:
+        busy[practitioner_id].append((start, end))
     return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}
 
 

@@ -4,7 +4,8 @@ Double booking is prevented three times over: the practitioner's row is locked
 (`select_for_update`, so bookings for one practitioner queue up on PostgreSQL; SQLite's
 IMMEDIATE transactions serialize every writer), availability is re-checked under the lock, and on
 PostgreSQL the exclusion constraint `appointment_no_overlap` (migration clinic 0003) has the last
-word; its IntegrityError, raised inside a savepoint, becomes `SlotTaken`.
+word; its IntegrityError rolls the booking back and becomes `SlotTaken` (when rescheduling,
+raised inside a savepoint).
 
 `SlotTaken.alternatives` holds the three free slots nearest the requested time at the same
 location; they are looked up after the failed transaction has rolled back and its locks are
@@ -12,13 +13,15 @@ released, which is why `appointment_book` and `appointment_reschedule` wrap an a
 function instead of being atomic themselves.
 """
 
+import copy
 from datetime import UTC, datetime, timedelta
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic import notifications
+from clinic import audit, notifications
 from clinic.errors import NotAllowed
 from clinic.models import (
     Appointment,
@@ -66,8 +69,11 @@ def _already_booked(service) -> NotAllowed:
     )
 
 
-def _check_offered(*, service, location, practitioner, start, now, exclude=None) -> None:
-    """The start must be a slot `available_slots` offers now; else SlotTaken or NotAllowed."""
+def _check_offered(
+    *, service, location, practitioner, start, now, exclude=None, intake=None
+) -> None:
+    """The start must be a slot `available_slots` offers now; else NotAllowed when `intake`
+    already has a booking of `service`, SlotTaken, or NotAllowed."""
     local_day = start.astimezone(location.zone).date()
     offered = available_slots(
         service=service,
@@ -80,6 +86,8 @@ def _check_offered(*, service, location, practitioner, start, now, exclude=None)
     )
     if any(slot.start == start for slot in offered):
         return
+    if _has_active_booking(intake, service):
+        raise _already_booked(service)
     end = start + _blocked_for(service)
     clash = Appointment.objects.filter(
         practitioner=practitioner,
@@ -141,9 +149,19 @@ def appointment_book(
             booked_by=booked_by,
             online=online,
         )
-    except SlotTaken as taken:
-        taken.alternatives = nearest_alternatives(service=service, location=location, start=start)
-        raise
+    except _Clash:
+        # The transaction is rolled back: now see which constraint it was.
+        if _has_active_booking(intake, service):
+            raise _already_booked(service) from None
+        taken = SlotTaken()
+    except SlotTaken as error:
+        taken = error
+    taken.alternatives = nearest_alternatives(service=service, location=location, start=start)
+    raise taken
+
+
+class _Clash(Exception):
+    """The database refused the appointment (overlap, or a second booking for the intake)."""
 
 
 @transaction.atomic
@@ -157,50 +175,53 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
     now = timezone.now()
     # Serialize bookings for this practitioner: the next booking waits here, then re-reads.
     practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
-    if _has_active_booking(intake, service):
-        raise _already_booked(service)
     _check_offered(
         service=service,
         location=location,
         practitioner=practitioner,
         start=start,
         now=availability_clock(now, by_staff=not online),
+        intake=intake,
     )
     end = start + timedelta(minutes=service.duration_minutes)
+    appointment = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        location=location,
+        service=service,
+        intake=intake,
+        start=start,
+        end=end,
+        blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
+        booked_by=booked_by,
+    )
+    # No savepoint: a refusal by the exclusion constraint or the one-active-booking constraint
+    # ends the whole transaction, and `appointment_book` answers after the rollback.
     try:
-        with transaction.atomic():
-            appointment = Appointment.objects.create(
-                patient=patient,
-                practitioner=practitioner,
-                location=location,
-                service=service,
-                intake=intake,
-                start=start,
-                end=end,
-                blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
-                booked_by=booked_by,
-            )
+        with disable_auditlog():  # audited below, with the other rows, in one statement
+            appointment.save(force_insert=True)
     except IntegrityError as error:
-        if _has_active_booking(intake, service):
-            raise _already_booked(service) from error
-        raise SlotTaken() from error
+        raise _Clash() from error
+    audit_log = [audit.entry(appointment)]
     AppointmentEvent.objects.create(
         appointment=appointment, kind=AppointmentEvent.Kind.BOOKED, actor=booked_by
     )
-    notifications.plan_for_appointment(
-        appointment=appointment, kind=NotificationKind.BOOKING_CONFIRMATION, due_at=now
-    )
-    notifications.plan_reminders(appointment=appointment)
-    # Saved row by row (not .update()) so the audit log records these changes to patient data.
+    notifications.plan_booking(appointment=appointment, now=now, audit_log=audit_log)
     if intake is not None and intake.status != Intake.Status.SCHEDULED:
         intake.check_transition(Intake.Status.SCHEDULED)  # InvalidTransition: a closed intake
+        before = copy.copy(intake)
         intake.status = Intake.Status.SCHEDULED
-        intake.save(update_fields=["status", "updated_at"])
+        intake.updated_at = now
+        Intake.objects.filter(pk=intake.pk).update(status=intake.status, updated_at=now)
+        # The change to patient data is audited as a save would be (the entry a save writes).
+        audit_log.append(audit.entry(intake, before=before, fields=["status", "updated_at"]))
+    audit.write(audit_log)
     if staff_scheduled(appointment):
         _move_referral(
             intake, Referral.State.READY_TO_SCHEDULE, Referral.State.SCHEDULED, booked_by
         )
     # The booking is the waitlist's confirmation: first to book gets the freed time.
+    # Saved row by row (not .update()) so the audit log records these changes to patient data.
     for entry in WaitlistEntry.objects.filter(
         patient=patient, service=service, fulfilled_at__isnull=True
     ):

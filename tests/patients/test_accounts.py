@@ -5,6 +5,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from clinic import notifications
@@ -132,3 +133,66 @@ def test_password_reset_goes_through_the_outbox_and_the_new_password_works(clien
 
     assert sign_in(client, password=PASSWORD).status_code == 200  # the old one no longer works
     assert sign_in(client, password=new_password)["Location"] == reverse("patients:dashboard")
+
+
+def stored_anywhere(*secrets: str) -> list[str]:
+    """The tables in which any of `secrets` appears, in any column of any row (PostgreSQL)."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT t::text FROM "{table}" t')  # noqa: S608  names from the schema
+            text = " ".join(row[0] for row in cursor.fetchall())
+            found += [table for secret in secrets if secret in text]
+    return found
+
+
+def test_no_reset_or_verification_link_or_token_is_stored_before_or_after_sending(client):
+    """Only which email and whose is kept; the link is made at send time, and it works."""
+    if connection.vendor != "postgresql":
+        pytest.skip("reads every row as text, which needs PostgreSQL")
+    patient = PatientFactory(user__email=EMAIL)
+    EmailAddress.objects.create(user=patient.user, email=EMAIL, verified=True, primary=True)
+    client.post(reverse("account_reset_password"), {"email": EMAIL})
+    sign_up(client, email="new.runner@example.test")
+    planned = Notification.objects.filter(kind=NotificationKind.ACCOUNT)
+    assert sorted(n.context["account_email"] for n in planned) == [
+        "email_confirmation_signup",
+        "password_reset_key",
+    ]
+    assert stored_anywhere("/accounts/password/reset/key/", "/accounts/confirm-email/") == []
+
+    messages = {m.to[0]: m for m in deliver_account_mail()}
+
+    reset_path = link_in(messages[EMAIL], "/accounts/password/reset/key/")
+    confirm_path = link_in(messages["new.runner@example.test"], "/accounts/confirm-email/")
+    reset_token = reset_path.rstrip("/").rsplit("-", 1)[-1]
+    confirm_key = confirm_path.rstrip("/").rsplit("/", 1)[-1]
+    assert stored_anywhere(reset_path, confirm_path, reset_token, confirm_key) == []
+    # The links made at send time work: the address is verified, the new password signs in.
+    assert client.post(confirm_path).status_code == 302
+    assert EmailAddress.objects.get(email="new.runner@example.test").verified
+    form_page = client.get(reset_path, follow=True)
+    new_password = "Hill-repeats-on-Thursday-9"
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"password1": new_password, "password2": new_password}
+    )
+    assert done.status_code == 302
+    assert sign_in(client, password=new_password)["Location"] == reverse("patients:dashboard")
+
+
+def test_an_account_email_resent_from_the_outbox_carries_a_fresh_working_link(client):
+    """A resend renders again from the ids: a new link, not one kept from before."""
+    patient = PatientFactory(user__email=EMAIL)
+    EmailAddress.objects.create(user=patient.user, email=EMAIL, verified=True, primary=True)
+    client.post(reverse("account_reset_password"), {"email": EMAIL})
+    [first] = deliver_account_mail()
+    notifications.resend(notification=Notification.objects.get(kind=NotificationKind.ACCOUNT))
+
+    [again] = deliver_account_mail()
+
+    reset_path = link_in(again, "/accounts/password/reset/key/")
+    assert reset_path.startswith("/accounts/password/reset/key/")
+    form_page = client.get(reset_path, follow=True)
+    assert form_page.status_code == 200
+    assert b"password1" in form_page.content  # the form, not "this link is invalid"
+    assert first.subject == again.subject
