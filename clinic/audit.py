@@ -14,6 +14,7 @@ PATIENT_DATA_MODELS = [
     "triage.TriageDecision",
     "clinic.Appointment",
     "clinic.WaitlistEntry",
+    "clinic.WaitlistOffer",
     "clinic.Notification",
 ]
 
@@ -44,6 +45,8 @@ auditlog.register(
         "last_used_at",
     ],
 )
+# Practitioners' calendar feeds: who rotated the secret address and when; never its hash.
+auditlog.register(apps.get_model("clinic.CalendarFeed"), exclude_fields=["token_hash"])
 # Recovery codes: a set made or removed; the codes themselves (StaticToken) never.
 auditlog.register(
     apps.get_model("otp_static.StaticDevice"),

@@ -1,7 +1,9 @@
 from .alerts import ContactOutcome, Holiday, OnCallShift, StaffAlert, StaffAlertEvent
 from .appointments import Appointment, AppointmentEvent, AppointmentStatus, InvalidTransition
+from .feeds import CalendarFeed
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .organisation import (
+    DateOverride,
     Discipline,
     Location,
     Practitioner,
@@ -11,12 +13,15 @@ from .organisation import (
     WorkingHours,
 )
 from .users import User
+from .waitlist import WaitlistOffer
 
 __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentStatus",
+    "CalendarFeed",
     "ContactOutcome",
+    "DateOverride",
     "Discipline",
     "Holiday",
     "InvalidTransition",
@@ -33,5 +38,6 @@ __all__ = [
     "TimeOff",
     "User",
     "WaitlistEntry",
+    "WaitlistOffer",
     "WorkingHours",
 ]

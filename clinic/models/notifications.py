@@ -18,7 +18,8 @@ class NotificationKind(models.TextChoices):
     SELF_CARE_CHECK_IN = "self_care_check_in", "Self-care check-in (2 weeks)"
     SAFETY_NET_CHECK_IN = "safety_net_check_in", "Safety-net check-in (4 weeks)"
     NO_SHOW_FOLLOW_UP = "no_show_follow_up", "No-show follow-up"
-    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (first to book, before holds)"
+    WAITLIST_HOLD = "waitlist_hold", "Waitlist offer held for the patient"
     ACCOUNT = "account", "Account email (verification, password reset)"
     REVIEW_OUTCOME = "review_outcome", "Clinician review outcome"
 

@@ -8,7 +8,8 @@ No HTTP and no templates here; the pages, the admin and the API all call these f
 - `rules`: who may book what (protocol section 7), `online_service_for` among it.
 - `booking`: `appointment_book`, `appointment_cancel`, `appointment_reschedule`,
   `appointment_set_status`.
-- `waitlist`: `waitlist_join` and the offer of a freed time.
+- `waitlist`: `waitlist_join`, freed times offered in turn with holds (`time_freed`,
+  `holds_pass_on`), and `offer_accept`.
 """
 
 from clinic.errors import NotAllowed
@@ -39,7 +40,14 @@ from clinic.scheduling.rules import (
     online_service_for,
     staff_scheduled,
 )
-from clinic.scheduling.waitlist import offer_to_waitlist, waitlist_join
+from clinic.scheduling.waitlist import (
+    holds_pass_on,
+    offer_accept,
+    offer_of,
+    offer_refusal,
+    time_freed,
+    waitlist_join,
+)
 
 __all__ = [
     "InvalidTransition",
@@ -55,8 +63,11 @@ __all__ = [
     "appointment_set_status",
     "available_slots",
     "check_booking_allowed",
+    "holds_pass_on",
     "nearest_alternatives",
-    "offer_to_waitlist",
+    "offer_accept",
+    "offer_of",
+    "offer_refusal",
     "offered_slot",
     "offers_for_intake",
     "online_change_refusal",
@@ -66,6 +77,7 @@ __all__ = [
     "slot_key",
     "staff_scheduled",
     "target_window_end",
+    "time_freed",
     "waitlist_join",
     "window_end_for",
 ]

@@ -30,9 +30,9 @@ from clinic.models import (
     Practitioner,
     WaitlistEntry,
 )
+from clinic.scheduling import waitlist
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
 from clinic.scheduling.rules import check_booking_allowed, online_change_refusal, staff_scheduled
-from clinic.scheduling.waitlist import offer_to_waitlist
 from triage.models import Intake, Referral
 
 
@@ -96,6 +96,16 @@ def _utc(start: datetime) -> datetime:
 
 def _blocked_for(service) -> timedelta:
     return timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
+
+
+def _freed(appointment) -> dict:
+    """What an appointment that no longer happens hands back to the waitlist."""
+    return {
+        "practitioner": appointment.practitioner,
+        "location": appointment.location,
+        "start": appointment.start,
+        "end": appointment.blocked_until,
+    }
 
 
 # --- Booking -------------------------------------------------------------------------------------
@@ -259,7 +269,7 @@ def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool
     notifications.plan_for_appointment(
         appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
     )
-    offer_to_waitlist(appointment=appointment, now=now)
+    waitlist.time_freed(**_freed(appointment))
     _back_to_the_queue(appointment, actor=actor, reason=f"Cancelled. {reason or ''}".strip())
     return appointment
 
@@ -365,6 +375,12 @@ def _reschedule(*, appointment, actor, start, practitioner, by_patient):
             )
     except IntegrityError as error:
         raise SlotTaken() from error
+    waitlist.time_freed(
+        practitioner=previous_practitioner,
+        location=appointment.location,
+        start=previous_start,
+        end=previous_start + _blocked_for(service),
+    )
     event = AppointmentEvent.objects.create(
         appointment=appointment,
         kind=AppointmentEvent.Kind.RESCHEDULED,
@@ -424,6 +440,7 @@ def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
             appointment=appointment, kind=NotificationKind.NO_SHOW_FOLLOW_UP, due_at=now
         )
         _back_to_the_queue(appointment, actor=actor, reason="Did not attend.")
+        waitlist.time_freed(**_freed(appointment))
     elif staff_scheduled(appointment):
         _move_referral(appointment.intake, Referral.State.SCHEDULED, Referral.State.ATTENDED, actor)
     return appointment
