@@ -5,9 +5,12 @@ time off at their own locations only (rows elsewhere are neither listed nor touc
 """
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
+from clinic import calendar
 from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
 from staff.scope import (
     LocationScopedAdmin,
@@ -112,6 +115,7 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
     search_fields = ("display_name",)
     filter_horizontal = ("locations",)
     inlines = (WorkingHoursInline, TimeOffInline)
+    actions = ("rotate_calendar_feed",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("locations")
@@ -132,6 +136,19 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
     @admin.display(description="locations")
     def location_names(self, practitioner):
         return ", ".join(location.name for location in practitioner.locations.all())
+
+    @admin.action(description="Give a new private calendar address", permissions=["change"])
+    def rotate_calendar_feed(self, request, queryset):
+        # The queryset is already the staff member's scope. Each address is shown once here:
+        # only its digest is kept, and the old address stops working.
+        for practitioner in queryset:
+            token = calendar.feed_rotate(practitioner=practitioner, actor=request.user)
+            url = f"{settings.SITE_URL}{reverse('practitioner_feed', args=[token])}"
+            messages.success(
+                request,
+                f"New calendar address for {practitioner} (shown once; the old one no longer "
+                f"works): {url}",
+            )
 
 
 @admin.register(WorkingHours)
