@@ -42,6 +42,7 @@ from clinic.scheduling.rules import (
 )
 from clinic.scheduling.waitlist import (
     holds_pass_on,
+    hours_added,
     offer_accept,
     offer_of,
     offer_refusal,
@@ -64,6 +65,7 @@ __all__ = [
     "available_slots",
     "check_booking_allowed",
     "holds_pass_on",
+    "hours_added",
     "nearest_alternatives",
     "offer_accept",
     "offer_of",
