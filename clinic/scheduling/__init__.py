@@ -9,7 +9,7 @@ No HTTP and no templates here; the pages, the admin and the API all call these f
 - `booking`: `appointment_book`, `appointment_cancel`, `appointment_reschedule`,
   `appointment_set_status`.
 - `waitlist`: `waitlist_join`, freed times offered in turn with holds (`time_freed`,
-  `holds_pass_on`), and `offer_accept`.
+  `holds_pass_on`); `waitlist_offers`: `offer_accept` and what the offer page shows.
 """
 
 from clinic.errors import NotAllowed
@@ -40,15 +40,8 @@ from clinic.scheduling.rules import (
     online_service_for,
     staff_scheduled,
 )
-from clinic.scheduling.waitlist import (
-    holds_pass_on,
-    hours_added,
-    offer_accept,
-    offer_of,
-    offer_refusal,
-    time_freed,
-    waitlist_join,
-)
+from clinic.scheduling.waitlist import holds_pass_on, hours_added, time_freed, waitlist_join
+from clinic.scheduling.waitlist_offers import offer_accept, offer_of, offer_refusal
 
 __all__ = [
     "InvalidTransition",

@@ -4,9 +4,9 @@ Every freed time (a cancellation, a move, a no-show, new hours) is offered to th
 entries for that location and discipline, oldest first, one time per entry: each offer is held
 for its patient for WAITLIST_HOLD_MINUTES (availability treats a live hold as taken for
 everyone else). A hold that runs out passes the time to the next entry (`holds_pass_on`, every
-minute from beat); an entry is never offered the same time twice. Accepting an offer books it
-through `appointment_book`, so every booking rule and the no-overlap guarantee apply, and the
-booking fulfils the entry. An entry stops at its own `wait_until`.
+minute from beat); an entry is never offered the same time twice. Accepting an offer
+(`clinic.scheduling.waitlist_offers`) books it through `appointment_book`. An entry stops at
+its own `wait_until`.
 """
 
 import logging
@@ -29,7 +29,6 @@ from clinic.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from clinic.scheduling import booking
 from clinic.scheduling.availability import available_slots
 from clinic.scheduling.rules import check_booking_allowed
 
@@ -257,64 +256,3 @@ def holds_pass_on(*, now=None, limit: int = 500) -> int:
         except Exception:
             log.exception("Passing on waitlist offer %s failed", offer.pk)
     return closed
-
-
-# --- Accepting -----------------------------------------------------------------------------------
-def offer_of(*, public_id, user) -> WaitlistOffer:
-    """The offer, if it was made to this signed-in patient; else WaitlistOffer.DoesNotExist."""
-    return WaitlistOffer.objects.select_related(
-        "entry__service", "entry__intake", "entry__patient", "location", "practitioner"
-    ).get(public_id=public_id, entry__patient__user=user, entry__patient__user__is_active=True)
-
-
-def offer_refusal(offer: WaitlistOffer, *, now=None) -> str | None:
-    """Why this offer cannot be taken now, in words for the patient; None when it can."""
-    now = now or timezone.now()
-    if offer.state == WaitlistOffer.State.ACCEPTED:
-        return "You have booked this time. It is on your appointments page."
-    if offer.is_live(now) and offer.entry.fulfilled_at is None:
-        return None
-    return (
-        "Sorry, this offer has ended. We held the time for you until "
-        f"{dateformat.format(offer.expires_at.astimezone(offer.location.zone), 'g:i A T')}. "
-        "We will tell you if another time opens up."
-        if offer.entry.fulfilled_at is None
-        else "Sorry, this offer has ended because you already have an appointment for it."
-    )
-
-
-def offer_accept(*, offer: WaitlistOffer, user) -> Appointment:
-    """Book the held time for its patient through `appointment_book`.
-
-    Raises NotAllowed (the hold ran out, was taken or the booking rules refuse) or SlotTaken.
-    Two taps at once are serialized on the offer's row: the second finds it accepted.
-    """
-    with transaction.atomic():
-        offer = (
-            WaitlistOffer.objects.select_for_update(of=("self",))
-            .select_related("entry__service", "entry__intake", "entry__patient", "location")
-            .get(pk=offer.pk)
-        )
-        if offer.entry.patient.user_id != user.pk:
-            raise NotAllowed("This offer was made to another account.")
-        refusal = offer_refusal(offer)
-        if refusal is not None:
-            raise NotAllowed(refusal)
-        # Closed first: availability no longer counts the hold, so the holder may book it. If
-        # the booking fails, the whole transaction rolls back and the hold stands.
-        offer.state = WaitlistOffer.State.ACCEPTED
-        offer.closed_at = timezone.now()
-        offer.save(update_fields=["state", "closed_at"])
-        appointment = booking.appointment_book(
-            patient=offer.entry.patient,
-            service=offer.entry.service,
-            location=offer.location,
-            practitioner=offer.practitioner,
-            start=offer.start,
-            intake=offer.entry.intake,
-            booked_by=user,
-            online=True,
-        )
-        offer.appointment = appointment
-        offer.save(update_fields=["appointment"])
-    return appointment
