@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clinic import calendar
+from clinic import calendar, scheduling
 from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
 from staff.scope import (
     LocationScopedAdmin,
@@ -159,6 +159,11 @@ class WorkingHoursAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.Mode
     list_filter = (StaffLocationFilter, "weekday")
     list_select_related = ("practitioner", "location")
     search_fields = ("practitioner__display_name",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # New hours are freed times: waitlisted patients hear about them in turn.
+        scheduling.weekly_hours_added(hours=obj)
 
 
 @admin.register(TimeOff)

@@ -40,7 +40,13 @@ from clinic.scheduling.rules import (
     online_service_for,
     staff_scheduled,
 )
-from clinic.scheduling.waitlist import holds_pass_on, hours_added, time_freed, waitlist_join
+from clinic.scheduling.waitlist import (
+    holds_pass_on,
+    hours_added,
+    time_freed,
+    waitlist_join,
+    weekly_hours_added,
+)
 from clinic.scheduling.waitlist_offers import offer_accept, offer_of, offer_refusal
 
 __all__ = [
@@ -74,5 +80,6 @@ __all__ = [
     "target_window_end",
     "time_freed",
     "waitlist_join",
+    "weekly_hours_added",
     "window_end_for",
 ]

@@ -91,6 +91,21 @@ def hours_added(*, override) -> None:
     time_freed(practitioner=override.practitioner, location=override.location, start=start, end=end)
 
 
+# New weekly hours are offered this far ahead: the weeks a waiting patient most wants.
+NEW_WEEKLY_HOURS_AHEAD = timedelta(days=14)
+
+
+def weekly_hours_added(*, hours) -> None:
+    """New or changed weekly hours: their free times in the coming two weeks are freed times."""
+    now = timezone.now()
+    time_freed(
+        practitioner=hours.practitioner,
+        location=hours.location,
+        start=now,
+        end=now + NEW_WEEKLY_HOURS_AHEAD,
+    )
+
+
 def offer_freed_time(*, practitioner_id, location_id, start, end, now=None) -> list[WaitlistOffer]:
     """Hold free slots starting in [start, end) for the waiting entries, oldest first, one each.
 

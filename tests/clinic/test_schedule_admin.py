@@ -173,3 +173,29 @@ def test_the_waitlist_page_shows_each_locations_entries_with_their_offers(client
     mine = client.get(reverse("admin:clinic_waitlistentry_change", args=[entries["chaska"].pk]))
     assert mine.status_code == 200
     assert "Held for the patient" in mine.content.decode()
+
+
+def test_new_weekly_hours_saved_in_the_admin_are_offered_to_the_waitlist(client, manager, chaska):
+    practitioner = PractitionerFactory(locations=[chaska])
+    patient = PatientFactory()
+    intake = make_intake(location=chaska, patient=patient, **PHYSIO_ANSWERS)
+    entry = waitlist_join(
+        patient=patient, intake=intake, service=ServiceFactory(), locations=[chaska]
+    )
+    admin_login(client, manager)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(
+            reverse("admin:clinic_workinghours_add"),
+            {
+                "practitioner": practitioner.pk,
+                "location": chaska.pk,
+                "weekday": 2,  # Wednesdays
+                "start_time": "13:00",
+                "end_time": "15:00",
+            },
+        )
+
+    offer = WaitlistOffer.objects.get()
+    assert offer.entry == entry
+    assert offer.start == dt.datetime(2026, 3, 4, 13, tzinfo=CHICAGO)  # the first one
