@@ -56,8 +56,6 @@ ROLE_PERMISSIONS = {
         "delete_dateoverride",
         "view_waitlistentry",
         "view_waitlistoffer",
-        "view_calendarfeed",
-        "change_calendarfeed",
     ],
 }
 
