@@ -24,6 +24,7 @@ PATIENT_DATA_MODELS = [
     "clinic.ChangeRequest",
     "triage.Referral",
     "clinic.WaitlistEntry",
+    "clinic.WaitlistOffer",
     "clinic.Notification",
 ]
 
@@ -54,6 +55,8 @@ auditlog.register(
         "last_used_at",
     ],
 )
+# Practitioners' calendar feeds: who rotated the secret address and when; never its hash.
+auditlog.register(apps.get_model("clinic.CalendarFeed"), exclude_fields=["token_hash"])
 # Recovery codes: a set made or removed; the codes themselves (StaticToken) never.
 auditlog.register(
     apps.get_model("otp_static.StaticDevice"),

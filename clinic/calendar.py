@@ -4,15 +4,21 @@ One event per appointment, whose UID never changes: a move sends the same UID wi
 SEQUENCE, so a calendar replaces the old time instead of adding a second event, and a
 cancellation sends METHOD:CANCEL (RFC 5546). Every TZID used gets its VTIMEZONE: without one,
 Outlook reads the clinic's local time as its own zone's and shows a shifted time.
+
+Each practitioner may also have a private feed (`feed_*`): a secret address their calendar app
+subscribes to, listing their upcoming visits with the patients' initials only.
 """
 
+import secrets
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from clinic.models import AppointmentEvent, AppointmentStatus
+from clinic.models import Appointment, AppointmentEvent, AppointmentStatus, CalendarFeed
+from clinic.models.feeds import token_digest
 
 # The events that change what a calendar shows (time, place or whether it happens).
 _CHANGES = (
@@ -73,3 +79,76 @@ def ics_for(appointment, *, recipient: str = "") -> bytes:
 def _patient_email(appointment) -> str:
     user = getattr(appointment.patient, "user", None)
     return getattr(user, "email", "") or ""
+
+
+# --- A practitioner's private feed ---------------------------------------------------------------
+def feed_rotate(*, practitioner, actor) -> str:
+    """Give the practitioner a new secret feed address and return its token (shown once: only
+    its digest is kept). The old address stops working at once. The change history records
+    who rotated it and when."""
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.filter(practitioner=practitioner).first() or CalendarFeed(
+        practitioner=practitioner
+    )
+    feed.token_hash = token_digest(token)
+    feed.rotated_at = timezone.now()
+    feed.rotated_by = actor
+    feed.save()
+    return token
+
+
+def feed_practitioner(token: str):
+    """The practitioner whose current feed token this is, or None."""
+    feed = (
+        CalendarFeed.objects.select_related("practitioner")
+        .filter(token_hash=token_digest(token), practitioner__is_active=True)
+        .first()
+    )
+    return feed.practitioner if feed is not None else None
+
+
+def feed_appointments(practitioner, *, now=None):
+    """Their booked visits not yet over, up to the booking horizon, with each one's SEQUENCE
+    counted in the same query."""
+    now = now or timezone.now()
+    return (
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            status=AppointmentStatus.BOOKED,
+            end__gt=now,
+            start__lt=now + settings.BOOKING_MAX_ADVANCE,
+        )
+        .select_related("patient", "service", "location")
+        .annotate(changes=Count("events", filter=Q(events__kind__in=_CHANGES)))
+        .order_by("start")
+    )
+
+
+def feed_ics(practitioner, appointments) -> bytes:
+    """The feed as an RFC 5545 calendar: each visit in its location's zone (with a VTIMEZONE
+    for every TZID), the same UID and SEQUENCE as the patient's own invitation, and of the
+    patient only their initials."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Backstride//Practitioner feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Backstride: {practitioner.display_name}")
+    stamp = timezone.now()
+    for appointment in appointments:
+        zone = appointment.location.zone
+        event = Event()
+        event.add("uid", uid_of(appointment))
+        event.add("sequence", max(appointment.changes - 1, 0))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", appointment.start.astimezone(zone))
+        event.add("dtend", appointment.end.astimezone(zone))
+        event.add("summary", f"{_initials(appointment.patient)}: {appointment.service.name}")
+        event["location"] = vText(f"{appointment.location.name}, {appointment.location.address}")
+        event.add("status", "CONFIRMED")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _initials(patient) -> str:
+    letters = [name[:1].upper() for name in (patient.first_name, patient.last_name) if name]
+    return ".".join(letters) + "." if letters else "Patient"

@@ -85,3 +85,24 @@ def alert_id_from_token(token: str) -> str | None:
         return signing.TimestampSigner(salt=ALERT_SALT).unsign(token, max_age=ALERT_LINK_MAX_AGE)
     except signing.BadSignature:
         return None
+
+
+WAITLIST_SALT = "backstride.waitlist.offer"
+# Longer than any hold: the page itself says when an offer has ended.
+WAITLIST_LINK_MAX_AGE = timedelta(days=7)
+
+
+def waitlist_offer_url(offer) -> str:
+    """A signed link to a held waitlist offer; it opens behind the patient's sign-in, and only
+    for the patient it was made to."""
+    token = signing.TimestampSigner(salt=WAITLIST_SALT).sign(str(offer.public_id))
+    return f"{settings.SITE_URL}{reverse('patients:waitlist_offer', args=[token])}"
+
+
+def waitlist_offer_id_from_token(token: str) -> str | None:
+    try:
+        return signing.TimestampSigner(salt=WAITLIST_SALT).unsign(
+            token, max_age=WAITLIST_LINK_MAX_AGE
+        )
+    except signing.BadSignature:
+        return None

@@ -157,6 +157,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-notifications": {"task": "clinic.tasks.dispatch_due", "schedule": 60.0},
     "escalate-unacknowledged-alerts": {"task": "clinic.tasks.escalate_alerts", "schedule": 60.0},
+    "pass-on-waitlist-holds": {"task": "clinic.tasks.pass_on_waitlist_holds", "schedule": 60.0},
 }
 
 # --- Auth and accounts -------------------------------------------------------------------------
@@ -274,6 +275,8 @@ URGENT_ALERT_ESCALATION_MINUTES = env.int("URGENT_ALERT_ESCALATION_MINUTES", def
 BOOKING_MIN_NOTICE = timedelta(hours=env.int("BOOKING_MIN_NOTICE_HOURS", default=2))
 BOOKING_MAX_ADVANCE = timedelta(days=env.int("BOOKING_MAX_ADVANCE_DAYS", default=90))
 BOOKING_CHANGE_CUTOFF = timedelta(hours=env.int("BOOKING_CHANGE_CUTOFF_HOURS", default=24))
+# A freed time offered to a waitlisted patient is held for them this long, then passed on.
+WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=120)
 REMINDER_OFFSETS = [
     timedelta(hours=h) for h in env.list("REMINDER_HOURS", cast=int, default=[48, 2])
 ]

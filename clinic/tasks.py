@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from clinic import alerts, notifications
+from clinic.scheduling import waitlist
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +64,9 @@ def dispatch_due() -> int:
 def escalate_alerts() -> int:
     """Every minute from beat: alerts nobody acknowledged in time go to the next people."""
     return alerts.alerts_escalate()
+
+
+@shared_task(ignore_result=True)
+def pass_on_waitlist_holds() -> int:
+    """Every minute from beat: waitlist holds that ran out pass their time to the next patient."""
+    return waitlist.holds_pass_on()

@@ -7,6 +7,7 @@ from staff.admin import admin_dashboard
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("calendar/<str:token>.ics", views.practitioner_feed, name="practitioner_feed"),
     path("admin/dashboard/", admin_dashboard, name="admin_dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

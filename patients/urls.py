@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import views, views_tokens
+from patients import views, views_tokens, views_waitlist
 
 app_name = "patients"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("book/<uuid:intake_id>/", views.book, name="book"),
     path("book/<uuid:intake_id>/confirm/", views.book_confirm, name="book_confirm"),
     path("book/<uuid:intake_id>/waitlist/", views.waitlist_join, name="waitlist_join"),
+    path("waitlist/offers/<str:token>/", views_waitlist.offer, name="waitlist_offer"),
     path("me/appointments/<uuid:public_id>/", views.appointment_detail, name="appointment"),
     path(
         "me/appointments/<uuid:public_id>/calendar.ics",

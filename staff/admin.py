@@ -18,6 +18,8 @@ from staff import (  # noqa: F401  importing them registers their admins
     organisation,
     outbox,
     patients,
+    schedule,
+    waitlist,
 )
 
 admin.site.site_header = "Backstride staff"

@@ -7,6 +7,7 @@ free time, other times, or a cancellation (staff.front_desk does the change).
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -14,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from clinic import calendar, scheduling
 from clinic.models import Location, Practitioner, Service, TimeOff, WorkingHours
 from patients.selectors import Access, clashing_appointments, record_list_access
 from staff import front_desk
@@ -133,6 +135,7 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
     search_fields = ("display_name",)
     filter_horizontal = ("locations",)
     inlines = (WorkingHoursInline, TimeOffInline)
+    actions = ("rotate_calendar_feed",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("locations")
@@ -170,6 +173,19 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
     def location_names(self, practitioner):
         return ", ".join(location.name for location in practitioner.locations.all())
 
+    @admin.action(description="Give a new private calendar address", permissions=["change"])
+    def rotate_calendar_feed(self, request, queryset):
+        # The queryset is already the staff member's scope. Each address is shown once here:
+        # only its digest is kept, and the old address stops working.
+        for practitioner in queryset:
+            token = calendar.feed_rotate(practitioner=practitioner, actor=request.user)
+            url = f"{settings.SITE_URL}{reverse('practitioner_feed', args=[token])}"
+            messages.success(
+                request,
+                f"New calendar address for {practitioner} (shown once; the old one no longer "
+                f"works): {url}",
+            )
+
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmin):
@@ -179,6 +195,11 @@ class WorkingHoursAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.Mode
     list_filter = (StaffLocationFilter, "weekday")
     list_select_related = ("practitioner", "location")
     search_fields = ("practitioner__display_name",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # New hours are freed times: waitlisted patients hear about them in turn.
+        scheduling.weekly_hours_added(hours=obj)
 
 
 @admin.register(TimeOff)

@@ -1,5 +1,6 @@
 """Scheduling from the triage queue (protocol section 7: staff schedule imaging and surgical
-consults, and may book physiotherapy on a patient's behalf).
+consults, and may book physiotherapy on a patient's behalf), and the practitioners' date
+overrides (one-off days elsewhere, extra hours, closed days).
 
 The page lists what `clinic.scheduling.offers_for_intake` offers the intake at one of the staff
 member's locations (the same times and window as the patient's booking page and the API), marks
@@ -11,17 +12,24 @@ patient record from the intake's contact details, and the confirmation's signed 
 for an account until they sign up with that email.
 """
 
-from django.contrib import messages
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic import scheduling
-from clinic.models import AppointmentStatus, Service
+from clinic.models import AppointmentStatus, DateOverride, Service
 from patients import services as patient_services
 from staff.forms import ScheduleBookForm, ScheduleSearchForm
-from staff.scope import staff_locations
+from staff.scope import (
+    LocationScopedAdmin,
+    practitioner_wholly_in_scope,
+    practitioners_in_scope,
+    staff_locations,
+)
 from triage.models import Intake, Pathway
 
 TEMPLATE = "admin/triage/intake/schedule.html"
@@ -175,3 +183,67 @@ def _row(offer) -> dict:
         "time": f"{slot.local_start:%H:%M}\N{EN DASH}{slot.local_end:%H:%M}",
         "within_target": offer.within_window,
     }
+
+
+# --- Date overrides ------------------------------------------------------------------------------
+class DateOverrideForm(forms.ModelForm):
+    class Meta:
+        model = DateOverride
+        fields = ("practitioner", "date", "kind", "location", "start_time", "end_time", "note")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        practitioner, kind = cleaned.get("practitioner"), cleaned.get("kind")
+        # A closed day or a day elsewhere takes the practitioner off their week at every site,
+        # as time off does: only someone whose scope covers all of them may record it.
+        if (
+            practitioner is not None
+            and kind != DateOverride.Kind.EXTRA
+            and not practitioner_wholly_in_scope(self.request, practitioner)
+        ):
+            raise ValidationError(
+                f"{practitioner} also works at clinics outside yours, and this changes their day "
+                "there too. Record extra hours instead, or ask a manager of all their clinics."
+            )
+        return cleaned
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    """One-off days: hours at another site, extra hours, or a closed day (see
+    clinic.scheduling.availability for how they change the week)."""
+
+    form = DateOverrideForm
+    scope_location_field = "practitioner__locations"
+    scope_distinct = True
+    list_display = ("date", "practitioner", "kind", "location", "start_time", "end_time", "note")
+    list_filter = ("kind",)
+    list_select_related = ("practitioner", "location")
+    search_fields = ("practitioner__display_name", "note")
+    date_hierarchy = "date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class RequestForm(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "location":
+            kwargs["queryset"] = staff_locations(request)
+        elif db_field.name == "practitioner":
+            kwargs["queryset"] = practitioners_in_scope(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.is_closed:
+            # New hours are freed times: waitlisted patients hear about them in turn.
+            scheduling.hours_added(override=obj)

@@ -6,8 +6,10 @@ from .appointments import (
     ChangeRequest,
     InvalidTransition,
 )
+from .feeds import CalendarFeed
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .organisation import (
+    DateOverride,
     Discipline,
     Location,
     Practitioner,
@@ -17,13 +19,16 @@ from .organisation import (
     WorkingHours,
 )
 from .users import User
+from .waitlist import WaitlistOffer
 
 __all__ = [
     "Appointment",
     "AppointmentEvent",
     "AppointmentStatus",
+    "CalendarFeed",
     "ChangeRequest",
     "ContactOutcome",
+    "DateOverride",
     "Discipline",
     "Holiday",
     "InvalidTransition",
@@ -40,5 +45,6 @@ __all__ = [
     "TimeOff",
     "User",
     "WaitlistEntry",
+    "WaitlistOffer",
     "WorkingHours",
 ]

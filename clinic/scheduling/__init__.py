@@ -8,7 +8,8 @@ No HTTP and no templates here; the pages, the admin and the API all call these f
 - `rules`: who may book what (protocol section 7), `online_service_for` among it.
 - `booking`: `appointment_book`, `appointment_cancel`, `appointment_reschedule`,
   `appointment_set_status`.
-- `waitlist`: `waitlist_join` and the offer of a freed time.
+- `waitlist`: `waitlist_join`, freed times offered in turn with holds (`time_freed`,
+  `holds_pass_on`); `waitlist_offers`: `offer_accept` and what the offer page shows.
 - `change_requests`: a patient asks staff to change a visit they may not change online.
 """
 
@@ -48,7 +49,14 @@ from clinic.scheduling.rules import (
     online_service_for,
     staff_scheduled,
 )
-from clinic.scheduling.waitlist import offer_to_waitlist, waitlist_join
+from clinic.scheduling.waitlist import (
+    holds_pass_on,
+    hours_added,
+    time_freed,
+    waitlist_join,
+    weekly_hours_added,
+)
+from clinic.scheduling.waitlist_offers import offer_accept, offer_of, offer_refusal
 
 __all__ = [
     "InvalidTransition",
@@ -67,9 +75,13 @@ __all__ = [
     "change_request_create",
     "change_request_handle",
     "check_booking_allowed",
+    "holds_pass_on",
+    "hours_added",
     "intake_for_booking",
     "nearest_alternatives",
-    "offer_to_waitlist",
+    "offer_accept",
+    "offer_of",
+    "offer_refusal",
     "offered_slot",
     "offers_for_intake",
     "online_change_refusal",
@@ -80,7 +92,9 @@ __all__ = [
     "slot_key",
     "staff_scheduled",
     "target_window_end",
+    "time_freed",
     "waitlist_join",
+    "weekly_hours_added",
     "what_happens_next",
     "window_end_for",
 ]

@@ -12,11 +12,16 @@ and compared in UTC. Across daylight-saving changes:
 - a slot never starts before the previous slot of the same block (buffer included) has ended,
   even when a clock change shortens the real time between two grid points.
 
-Free means: no booked appointment's [start, blocked_until) and no time off overlaps the slot's
-[start, start + duration + buffer); it starts at least BOOKING_MIN_NOTICE after `now` and at most
-BOOKING_MAX_ADVANCE after it. The work is three queries whatever the number of practitioners,
-locations and days (working hours with their practitioner and location, then appointments and
-time off for those practitioners in bulk); the rest is computed in Python.
+A date override (`DateOverride`) changes one local date: `instead` and `closed` drop that
+practitioner's weekly hours that day (everywhere: a day at another site is a day away from the
+usual one), `instead` and `extra` add their own block, and `closed` offers nothing at all.
+
+Free means: no booked appointment's [start, blocked_until), no time off and no live waitlist
+hold overlaps the slot's [start, start + duration + buffer); it starts at least
+BOOKING_MIN_NOTICE after `now` and at most BOOKING_MAX_ADVANCE after it. The work is two
+queries whatever the number of practitioners, locations and days (the weekly hours and the
+dates' overrides with their practitioner and location in one union, then appointments, time off
+and holds for those practitioners in another); the rest is computed in Python.
 
 Busy times are read from the database as whole seconds since 1970 and the grid is laid in those
 seconds: reading thousands of appointments as datetimes, and converting every grid point
@@ -33,10 +38,27 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Func
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateField,
+    Func,
+    IntegerField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from clinic.models import Appointment, AppointmentStatus, Location, TimeOff, WorkingHours
+from clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    DateOverride,
+    Location,
+    TimeOff,
+    WaitlistOffer,
+    WorkingHours,
+)
 
 # Zones are at most 14 hours from UTC: a local date lies within a day either side of the UTC date.
 _ZONE_MARGIN = timedelta(days=1)
@@ -87,11 +109,12 @@ def available_slots(
 ) -> list[Slot]:
     """Free slots for `service` on the local dates `date_from`..`date_to` (both included).
 
-    Only active practitioners of the service's discipline with working hours at one of
-    `locations` (every location when None) are offered; `practitioner` narrows to one.
+    Only active practitioners of the service's discipline with working hours (weekly, or a
+    date override) at one of `locations` (every location when None) are offered;
+    `practitioner` narrows to one.
     `window_end` drops slots starting after it (a triage target window); `exclude_appointment`
     ignores one appointment's own time (a reschedule may move within its current slot).
-    Sorted by start, then location and practitioner name. At most three queries.
+    Sorted by start, then location and practitioner name. At most two queries.
     """
     now = now or timezone.now()
     earliest = now + settings.BOOKING_MIN_NOTICE
@@ -104,24 +127,23 @@ def available_slots(
         return []
 
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    hours = WorkingHours.objects.filter(
-        practitioner__is_active=True,
-        practitioner__discipline=service.discipline,
-        weekday__in={day.weekday() for day in days},
-    ).order_by()
-    if locations is not None:
-        hours = hours.filter(location__in=locations)
-    if practitioner is not None:
-        hours = hours.filter(practitioner=practitioner)
-    blocks = [_Block(*row) for row in hours.values_list(*_Block.LOOKUPS)]
-    if not blocks:
+    placed, replaced = _working_blocks(
+        service=service,
+        locations=locations,
+        practitioner=practitioner,
+        weekdays={day.weekday() for day in days},
+        first_day=first_day,
+        last_day=last_day,
+    )
+    if not placed:
         return []
 
     calendars = _busy_calendars(
-        practitioner_ids={block.practitioner_id for block in blocks},
+        practitioner_ids={block.practitioner_id for block, _ in placed},
         since=datetime.combine(first_day, time(), UTC) - _ZONE_MARGIN,
         until=datetime.combine(last_day, time(), UTC) + 2 * _ZONE_MARGIN,
         exclude_appointment=exclude_appointment,
+        now=now,
     )
 
     duration = timedelta(minutes=service.duration_minutes)
@@ -129,18 +151,26 @@ def available_slots(
     earliest_s, latest_s = earliest.timestamp(), latest.timestamp()
     # Slots at one time are listed by location, then practitioner: rank the blocks that way
     # once, and sort plain (start, rank) pairs.
-    blocks.sort(
-        key=lambda block: (block.location_name, block.practitioner_name, block.practitioner_id)
+    placed.sort(
+        key=lambda pair: (pair[0].location_name, pair[0].practitioner_name, pair[0].practitioner_id)
     )
-    by_weekday = defaultdict(list)
-    for rank, block in enumerate(blocks):
-        by_weekday[block.weekday].append((rank, block))
+    blocks = [block for block, _ in placed]
+    by_weekday, by_date = defaultdict(list), defaultdict(list)
+    for rank, (block, on_date) in enumerate(placed):
+        if on_date is None:
+            by_weekday[block.weekday].append((rank, block))
+        else:
+            by_date[on_date].append((rank, block))
     offsets = _DayOffsets()
 
     free = []
     add = free.append
     for day in days:
-        for rank, block in by_weekday[day.weekday()]:
+        weekly = by_weekday[day.weekday()]
+        if replaced:
+            weekly = [pair for pair in weekly if (pair[1].practitioner_id, day) not in replaced]
+        todays = weekly + by_date[day] if by_date else weekly
+        for rank, block in todays:
             grid = _grid(day, block, blocked, offsets)
             if grid and (grid[0] < earliest_s or grid[-1] > latest_s):
                 grid = [start for start in grid if earliest_s <= start <= latest_s]
@@ -205,10 +235,68 @@ class _Block(NamedTuple):
         return ZoneInfo(self.time_zone)  # ZoneInfo keeps one instance per key
 
 
+def _working_blocks(*, service, locations, practitioner, weekdays, first_day, last_day):
+    """One query (UNION ALL): the weekly hours on `weekdays` at `locations` and the date
+    overrides of `first_day`..`last_day`, as (block, None) for a weekly block, (block, date) for
+    that date's override hours, and the {(practitioner_id, date)} whose weekly hours do not apply.
+
+    A one-off day elsewhere replaces the week even where `locations` does not reach: the
+    practitioner is away from their usual site that day."""
+    hours = WorkingHours.objects.filter(
+        practitioner__is_active=True,
+        practitioner__discipline=service.discipline,
+        weekday__in=weekdays,
+    ).order_by()
+    overrides = DateOverride.objects.filter(
+        practitioner__is_active=True,
+        practitioner__discipline=service.discipline,
+        date__gte=first_day,
+        date__lte=last_day,
+    ).order_by()
+    if locations is not None:
+        hours = hours.filter(location__in=locations)
+    if practitioner is not None:
+        hours = hours.filter(practitioner=practitioner)
+        overrides = overrides.filter(practitioner=practitioner)
+    in_scope = (
+        Value(True)
+        if locations is None
+        else Case(When(location__in=locations, then=Value(True)), default=Value(False))
+    )
+    weekly = hours.annotate(
+        on_date=Value(None, output_field=DateField()),
+        override=Value("", output_field=CharField()),
+        in_scope=Value(True),
+    ).values_list(*_Block.LOOKUPS, "on_date", "override", "in_scope")
+    dated = overrides.annotate(
+        weekday=Value(0, output_field=IntegerField()), in_scope=in_scope
+    ).values_list(
+        *_Block.LOOKUPS[:6], "weekday", "start_time", "end_time", "date", "kind", "in_scope"
+    )
+    placed, replaced, closed, one_off = [], set(), set(), []
+    for *shown, on_date, kind, wanted in weekly.union(dated, all=True):
+        if on_date is None:
+            placed.append((_Block(*shown), None))
+            continue
+        if kind != DateOverride.Kind.EXTRA:
+            replaced.add((shown[0], on_date))
+        if kind == DateOverride.Kind.CLOSED:
+            closed.add((shown[0], on_date))
+        elif wanted:
+            shown[6] = on_date.weekday()
+            one_off.append((_Block(*shown), on_date))
+    # A closed day offers nothing, whatever else is recorded for it.
+    placed.extend(
+        (block, day) for block, day in one_off if (block.practitioner_id, day) not in closed
+    )
+    return placed, replaced
+
+
 def _busy_calendars(
-    *, practitioner_ids, since, until, exclude_appointment
+    *, practitioner_ids, since, until, exclude_appointment, now
 ) -> dict[int, "BusyIntervals"]:
-    """Booked appointments (with their buffers) and time off per practitioner, in seconds."""
+    """Booked appointments (with their buffers), time off and live waitlist holds per
+    practitioner, in seconds, read in one query."""
     appointments = Appointment.objects.filter(
         status=AppointmentStatus.BOOKED,
         practitioner_id__in=practitioner_ids,
@@ -220,14 +308,24 @@ def _busy_calendars(
     time_off = TimeOff.objects.filter(
         practitioner_id__in=practitioner_ids, start__lt=until, end__gt=since
     ).order_by()
-    busy = defaultdict(list)
-    # Both calendars in one query (UNION ALL): a booking re-checks its time under the lock.
+    # A time held for a waitlisted patient is taken for everyone else until the hold ends; the
+    # holder's acceptance closes the hold before it books (clinic.scheduling.waitlist).
+    holds = WaitlistOffer.objects.filter(
+        state=WaitlistOffer.State.HELD,
+        expires_at__gt=now,
+        entry__fulfilled_at__isnull=True,
+        practitioner_id__in=practitioner_ids,
+        start__lt=until,
+        blocked_until__gt=since,
+    ).order_by()
     rows = appointments.values_list(
         "practitioner_id", EpochSeconds("start"), EpochSeconds("blocked_until")
     ).union(
         time_off.values_list("practitioner_id", EpochSeconds("start"), EpochSeconds("end")),
+        holds.values_list("practitioner_id", EpochSeconds("start"), EpochSeconds("blocked_until")),
         all=True,
     )
+    busy = defaultdict(list)
     for practitioner_id, start, end in rows:
         busy[practitioner_id].append((start, end))
     return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}

@@ -33,6 +33,7 @@ from clinic.models import (
     Practitioner,
     WaitlistEntry,
 )
+from clinic.scheduling import waitlist
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
 from clinic.scheduling.change_requests import change_requests_resolve
 from clinic.scheduling.rules import (
@@ -41,7 +42,6 @@ from clinic.scheduling.rules import (
     online_change_refusal,
     staff_scheduled,
 )
-from clinic.scheduling.waitlist import offer_to_waitlist
 from triage.models import Intake, Referral
 
 
@@ -110,6 +110,16 @@ def _utc(start: datetime) -> datetime:
 
 def _blocked_for(service) -> timedelta:
     return timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
+
+
+def _freed(appointment) -> dict:
+    """What an appointment that no longer happens hands back to the waitlist."""
+    return {
+        "practitioner": appointment.practitioner,
+        "location": appointment.location,
+        "start": appointment.start,
+        "end": appointment.blocked_until,
+    }
 
 
 # --- Booking -------------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ def appointment_cancel(*, appointment, actor, reason: str = "", by_patient: bool
     notifications.plan_for_appointment(
         appointment=appointment, kind=NotificationKind.CANCELLATION, due_at=now
     )
-    offer_to_waitlist(appointment=appointment, now=now)
+    waitlist.time_freed(**_freed(appointment))
     if not by_patient:
         change_requests_resolve(
             appointment=appointment, actor=actor, resolution="Cancelled by staff."
@@ -403,6 +413,12 @@ def _reschedule(*, appointment, actor, start, practitioner, by_patient):
             )
     except IntegrityError as error:
         raise SlotTaken() from error
+    waitlist.time_freed(
+        practitioner=previous_practitioner,
+        location=appointment.location,
+        start=previous_start,
+        end=previous_start + _blocked_for(service),
+    )
     event = AppointmentEvent.objects.create(
         appointment=appointment,
         kind=AppointmentEvent.Kind.RESCHEDULED,
@@ -468,6 +484,7 @@ def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
             appointment=appointment, kind=NotificationKind.NO_SHOW_FOLLOW_UP, due_at=now
         )
         _back_to_the_queue(appointment, actor=actor, reason="Did not attend.")
+        waitlist.time_freed(**_freed(appointment))
     elif staff_scheduled(appointment):
         _move_referral(appointment.intake, Referral.State.SCHEDULED, Referral.State.ATTENDED, actor)
     return appointment

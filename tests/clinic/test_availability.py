@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clinic.models import AppointmentStatus, Discipline, TimeOff
+from clinic.models import AppointmentStatus, DateOverride, Discipline, TimeOff
 from clinic.scheduling import (
     available_slots,
     offers_for_intake,
@@ -320,6 +320,20 @@ def test_availability_takes_two_queries_whatever_the_number_of_practitioners(
         )
         TimeOff.objects.create(
             practitioner=practitioner, start=at(WEDNESDAY, 0), end=at(WEDNESDAY, 12)
+        )
+        # A one-off day at the other site and a closed day, every practitioner.
+        DateOverride.objects.create(
+            practitioner=practitioner,
+            date=MONDAY + dt.timedelta(days=7 + n % 5),
+            kind=DateOverride.Kind.INSTEAD,
+            location=locations[(n + 1) % 2],
+            start_time=dt.time(13),
+            end_time=dt.time(15),
+        )
+        DateOverride.objects.create(
+            practitioner=practitioner,
+            date=MONDAY + dt.timedelta(days=14 + n % 5),
+            kind=DateOverride.Kind.CLOSED,
         )
 
     with django_assert_num_queries(2):

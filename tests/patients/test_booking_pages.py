@@ -2,10 +2,11 @@
 
 import datetime as dt
 import re
-from urllib.parse import parse_qs
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.test import TestCase
 from django.urls import reverse
 
 from clinic import links, scheduling
@@ -268,7 +269,7 @@ def test_the_page_says_when_nothing_fits_the_target_window(client, patient):
     assert "No time at this clinic falls within our target" in page
 
 
-def test_a_freed_time_offered_to_the_waiting_list_is_booked_from_the_offer_link(
+def test_a_freed_time_held_for_the_waiting_list_is_booked_from_the_offer_link(
     client, clinic, patient
 ):
     location, _ = clinic
@@ -278,12 +279,13 @@ def test_a_freed_time_offered_to_the_waiting_list_is_booked_from_the_offer_link(
     scheduling.waitlist_join(
         patient=waiting, intake=waiting_intake, service=ServiceFactory(), locations=[location]
     )
-    scheduling.appointment_cancel(appointment=appointment, actor=patient.user, by_patient=True)
-    offer = Notification.objects.get(kind=NotificationKind.WAITLIST_OFFER)
-    path, query = offer.context["book_path"].split("?")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        scheduling.appointment_cancel(appointment=appointment, actor=patient.user, by_patient=True)
+    offer = Notification.objects.get(kind=NotificationKind.WAITLIST_HOLD)
+    path = offer.context["accept_url"].removeprefix(settings.SITE_URL)
 
     client.force_login(waiting.user)
-    response = client.post(path, {"slot": parse_qs(query)["slot"][0]})
+    response = client.post(path)
 
     booked = Appointment.objects.get(patient=waiting)
     assert response.status_code == 302

@@ -291,3 +291,22 @@ def test_each_referral_outcome_message_is_plain(kind, pathway):
         )
     notification = Notification.objects.get(kind=kind)
     assert_message_plain(messages.render(notification), f"{kind} {pathway}")
+
+
+def test_a_held_waitlist_offer_is_plain():
+    intake = make_intake()
+    notification = notifications.plan(
+        key="test:held-offer",
+        kind=NotificationKind.WAITLIST_HOLD,
+        recipient=intake.email,
+        template="notifications/waitlist_hold",
+        due_at=intake.created_at,
+        intake=intake,
+        context={
+            "service_name": "Physiotherapy assessment",
+            "slot_label": "Monday 2 March, 9:00 AM CST at Shakopee with Jordan Lee",
+            "hold_until": "11:00 AM CST",
+            "accept_url": "https://book.example.test/waitlist/offers/x/",
+        },
+    )
+    assert_message_plain(messages.render(notification), "held waitlist offer")
