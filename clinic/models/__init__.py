@@ -10,7 +10,7 @@ from .organisation import (
     WaitlistEntry,
     WorkingHours,
 )
-from .users import User
+from .users import StaffEnrolmentLink, User
 
 __all__ = [
     "Appointment",
@@ -30,6 +30,7 @@ __all__ = [
     "Service",
     "StaffAlert",
     "StaffAlertEvent",
+    "StaffEnrolmentLink",
     "TimeOff",
     "User",
     "WaitlistEntry",
