@@ -332,3 +332,12 @@ def test_seed_demo_prints_a_working_set_up_link_for_each_demo_staff_login(client
     assert "patient@backstride.test: " not in output
     token = links["scheduler@backstride.test"].rstrip("/").rsplit("/", 1)[1]
     assert _open_link(client, token, password="backstride-demo")["Location"] == ENROLL
+
+
+def test_set_up_link_tokens_are_kept_out_of_the_logs(newcomer):
+    from clinic.security import redact_link_tokens
+
+    _link, token = enrolment.link_issue(user=newcomer)
+    logged = redact_link_tokens(f"Gone: {enrolment.link_path(token)}")
+    assert token not in logged
+    assert "/admin/two-factor/enrol/[redacted]/" in logged
