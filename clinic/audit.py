@@ -57,6 +57,8 @@ auditlog.register(
 )
 # Practitioners' calendar feeds: who rotated the secret address and when; never its hash.
 auditlog.register(apps.get_model("clinic.CalendarFeed"), exclude_fields=["token_hash"])
+# Authenticator set-up links: issued (by whom), used, replaced; never the token's hash.
+auditlog.register(apps.get_model("clinic.StaffEnrolmentLink"), exclude_fields=["token_hash"])
 # Recovery codes: a set made or removed; the codes themselves (StaticToken) never.
 auditlog.register(
     apps.get_model("otp_static.StaticDevice"),

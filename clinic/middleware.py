@@ -92,7 +92,13 @@ class RateLimitMiddleware:
     RULES = {
         "sign-in": (
             {"POST"},
-            ("/admin/login/", "/accounts/login/", "/accounts/signup/", "/accounts/password/"),
+            (
+                "/admin/login/",
+                "/admin/two-factor/",
+                "/accounts/login/",
+                "/accounts/signup/",
+                "/accounts/password/",
+            ),
         ),
         "intake": ({"POST"}, ("/intake/",)),
     }

@@ -58,11 +58,12 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-_MANAGE_LINK_TOKEN = re.compile(r"(/appointments/manage/)[^/\s?#\"']+")
+_MANAGE_LINK_TOKEN = re.compile(r"(/appointments/manage/|/two-factor/enrol/)[^/\s?#\"']+")
 
 
 def redact_link_tokens(text: str) -> str:
-    """`text` with the token of any signed manage link replaced: a link is a credential."""
+    """`text` with the token of any signed manage link or staff set-up link replaced: a link
+    is a credential."""
     return _MANAGE_LINK_TOKEN.sub(r"\1[redacted]", text)
 
 

@@ -219,6 +219,8 @@ RATE_LIMITS = {
 SESSION_COOKIE_AGE = int(timedelta(hours=24).total_seconds())
 SESSION_SAVE_EVERY_REQUEST = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_MINUTES", default=30))
+# How long a staff member's one-use authenticator set-up link works (staff.enrolment).
+STAFF_ENROLMENT_LINK_HOURS = env.int("STAFF_ENROLMENT_LINK_HOURS", default=72)
 
 # --- Security headers (check --deploy is clean with DEBUG off) ---------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

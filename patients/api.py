@@ -55,9 +55,33 @@ def _practitioner(pk: int) -> Practitioner:
     return practitioner
 
 
+# The operationIds django-ninja gives them (module and function), spelt out for the links below.
+CANCEL_OPERATION = "patients_api_appointment_cancel"
+RESCHEDULE_OPERATION = "patients_api_appointment_reschedule"
+
+
 @router.post(
     "/appointments",
     response={201: schemas.AppointmentOut, **ERROR_RESPONSES},
+    # OpenAPI links: the booked appointment's id is what cancelling and moving it take.
+    openapi_extra={
+        "responses": {
+            201: {
+                "links": {
+                    "CancelAppointment": {
+                        "operationId": CANCEL_OPERATION,
+                        "parameters": {"id": "$response.body#/id"},
+                        "description": "Cancel the appointment just booked.",
+                    },
+                    "RescheduleAppointment": {
+                        "operationId": RESCHEDULE_OPERATION,
+                        "parameters": {"id": "$response.body#/id"},
+                        "description": "Move the appointment just booked to another time.",
+                    },
+                }
+            }
+        }
+    },
     summary="Book an appointment",
     description=(
         "Books a time from /api/v1/slots for the patient's intake. 409 when the time was just "
@@ -108,6 +132,7 @@ def appointment_list(request):
 @router.post(
     "/appointments/{id}/cancel",
     response=CHANGE_RESPONSES,
+    operation_id=CANCEL_OPERATION,
     summary="Cancel an appointment",
     description="Patients may cancel online until 24 hours before the start.",
 )
@@ -126,6 +151,7 @@ def appointment_cancel(request, id: uuid.UUID, payload: schemas.CancelIn | None 
 @router.post(
     "/appointments/{id}/reschedule",
     response=CHANGE_RESPONSES,
+    operation_id=RESCHEDULE_OPERATION,
     summary="Move an appointment to another free time",
     description="Patients may move an appointment online until 24 hours before its start.",
 )

@@ -84,11 +84,23 @@ def _active(tokens: QuerySet[ApiToken]) -> QuerySet[ApiToken]:
 
 def token_revoke_stale(*, user) -> int:
     """Revoke the user's tokens made under an earlier password; returns how many."""
-    return (
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
-        .exclude(password_marker=password_marker(user))
-        .update(revoked_at=timezone.now())
+    stale = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(
+        password_marker=password_marker(user)
     )
+    return _revoke(stale)
+
+
+def _revoke(tokens: QuerySet[ApiToken]) -> int:
+    """Revoke each token row by row: save(), not .update(), so the change history records
+    every revocation (django-auditlog listens to save signals only)."""
+    now = timezone.now()
+    revoked = 0
+    with transaction.atomic():
+        for token in tokens.filter(revoked_at__isnull=True).select_for_update():
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            revoked += 1
+    return revoked
 
 
 @transaction.atomic
@@ -135,8 +147,9 @@ def token_authenticate(raw: str):
         return None
     now = timezone.now()
     if record.password_marker != password_marker(record.user):
-        ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(revoked_at=now)
+        _revoke(ApiToken.objects.filter(pk=record.pk))
         return None
     if record.last_used_at is None or now - record.last_used_at >= LAST_USED_PRECISION:
+        # .update() on purpose: last_used_at is left out of the change history (noise).
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return record.user

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import NotAllowed
 from patients import tokens
+from patients.forms import RefusesControlCharacters
 
 
-class TokenForm(forms.Form):
+class TokenForm(RefusesControlCharacters, forms.Form):
     name = forms.CharField(
         label="What is this token for?",
         max_length=100,

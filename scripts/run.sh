@@ -32,7 +32,7 @@ cat <<TXT
   Health:        http://127.0.0.1:$PORT/healthz
   Mail sent:     $VAR_DIR/mail/   (text messages: $VAR_DIR/sms/)
 
-$("$VENV/bin/python" manage.py seed_demo --logins-only)
+$(SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}" "$VENV/bin/python" manage.py seed_demo --enrolment-links)
 
   Press Ctrl-C to stop.
 TXT

@@ -4,10 +4,12 @@
 
 - one login form asking email, password and the 6-digit code at once; the staff member's
   authenticator app is picked for them (django-otp would otherwise ask them to choose a device);
-- first-login enrollment: a staff member with no confirmed device who gives the right password
-  is not signed in; they are sent to a page with a QR code and the secret as text, and are
-  signed in (with both factors) only once they type a code from the new app. The half-done
-  state lives in the session for ENROLLMENT_WINDOW and is tied to that user;
+- enrollment only through a set-up link an administrator issued (`staff.enrolment`): a staff
+  member without a confirmed device gets the generic sign-in error, never a set-up page. The
+  link asks for that account's password, then shows a QR code and the secret as text; they are
+  signed in (with both factors) only once they type a code from the new app, which uses the
+  link up. The half-done state lives in the session for ENROLLMENT_WINDOW and is tied to that
+  user and that link;
 - recovery codes for a lost phone (django-otp's static tokens): RECOVERY_CODE_COUNT one-use
   codes made when the app is confirmed and shown that once (only their values are stored, in
   django-otp's table, never shown again); any one of them stands in for the app's code at
@@ -25,7 +27,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -41,7 +43,7 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from staff import privacy
+from staff import enrolment, privacy
 
 ENROLLMENT_SESSION_KEY = "staff_2fa_enrollment"
 RECOVERY_CODES_SESSION_KEY = "staff_2fa_recovery_codes"  # from set-up to their one showing
@@ -75,8 +77,9 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
     code refused after a right password counts as a failed sign-in for django-axes, like a
     wrong password, so guessing codes locks the account too.
 
-    After a right password, a staff member without a confirmed device gets the error code
-    `enrollment_required` and `enrollment_user` is set: the site then starts enrollment.
+    A staff member without a confirmed authenticator app gets that error too, whatever they
+    type: a password alone never starts a set-up (that takes an administrator's link,
+    `staff.enrolment`), and recovery codes alone do not sign in.
     """
 
     error_messages = {
@@ -88,7 +91,6 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
     otp_token = _code_field("Code from your authenticator app", required=False)
 
     def clean(self):
-        self.enrollment_user = None
         token = self.cleaned_data.get("otp_token") or ""
         if token and not token.strip().isdigit():
             # A recovery code, as typed: any case, with spaces or a dash.
@@ -96,13 +98,9 @@ class StaffAuthenticationForm(OTPAdminAuthenticationForm):
         # The password step (and the is_staff check) of AdminAuthenticationForm.
         self.cleaned_data = AdminAuthenticationForm.clean(self)
         user = self.get_user()
-        if user is not None and not _has_authenticator_app(user):
-            self.enrollment_user = user
-            raise ValidationError(
-                "Set up your authenticator app to finish signing in.",
-                code="enrollment_required",
-            )
         try:
+            if user is not None and not enrolment.has_authenticator_app(user):
+                raise ValidationError("No authenticator app")
             self.clean_otp(user)
         except ValidationError:
             # What django-otp would say ("Please enter your OTP token.", "Invalid token...")
@@ -143,6 +141,16 @@ class EnrollmentForm(forms.Form):
         return code
 
 
+class EnrolmentLinkForm(forms.Form):
+    """The set-up link's first step: the password of the account the link was issued for."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class StaffAdminSite(OTPAdminSite):
     login_form = StaffAuthenticationForm
     login_template = "admin/staff_login.html"
@@ -150,17 +158,14 @@ class StaffAdminSite(OTPAdminSite):
     def __init__(self, name="admin"):
         super().__init__(name)
 
-    def login(self, request, extra_context=None):
-        response = super().login(request, extra_context)
-        context = getattr(response, "context_data", None) or {}
-        user = getattr(context.get("form"), "enrollment_user", None)
-        if request.method == "POST" and user is not None:
-            return enrollment_start(request, user=user, next_url=request.POST.get("next", ""))
-        return response
-
     def get_urls(self):
         return [
             path("two-factor/set-up/", self.enroll_view, name="two_factor_enroll"),
+            path(
+                "two-factor/enrol/<str:token>/",
+                self.enrol_link_view,
+                name="two_factor_enrol_link",
+            ),
             path(
                 "privacy/deletion-requests/",
                 self.admin_view(privacy.deletion_requests_view),
@@ -183,6 +188,9 @@ class StaffAdminSite(OTPAdminSite):
     def enroll_view(self, request):
         return enroll(request, site=self)
 
+    def enrol_link_view(self, request, token):
+        return enrol_with_link(request, token, site=self)
+
     def index(self, request, extra_context=None):
         # The recovery codes made at set-up, once: they leave the session as they are shown
         # (admin_view makes the page never_cache); nothing can show them again.
@@ -196,12 +204,41 @@ class StaffAdminSite(OTPAdminSite):
         return super().index(request, extra_context)
 
 
-# --- First-login enrollment ---------------------------------------------------------------------
+# --- Enrollment through an administrator's link -------------------------------------------------
+
+LINK_REFUSED = (
+    "This set-up link does not work: it has expired, it was already used, a newer link was "
+    "issued, or the account is already set up. Ask a clinic administrator for a new link."
+)
 
 
-def enrollment_start(request, *, user, next_url: str = ""):
-    """The password was right and there is no device yet: remember who, for a short while, in
-    a fresh session, with a fresh secret. Nobody is signed in until a code from it is typed."""
+@never_cache
+@sensitive_post_parameters("password")
+def enrol_with_link(request, token, *, site):
+    """The link's page: the account's password, then on to the QR code (`enroll`)."""
+    link = enrolment.link_for_token(token)
+    context = {**site.each_context(request), "title": "Set up two-step sign-in"}
+    if link is None:
+        context["refused"] = LINK_REFUSED
+        return TemplateResponse(request, "admin/two_factor_link.html", context, status=410)
+    form = EnrolmentLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Through the authentication backends, so axes counts a wrong password and locks.
+        user = authenticate(
+            request, username=link.user.email, password=form.cleaned_data["password"]
+        )
+        if user is not None and user.pk == link.user_id:
+            return enrollment_start(request, user=user, link=link)
+        form.add_error("password", "That password is not right for this account.")
+    context |= {"form": form, "staff_email": link.user.email}
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "admin/two_factor_link.html", context, status=status)
+
+
+def enrollment_start(request, *, user, link, next_url: str = ""):
+    """The link is open and the password right: remember who and through which link, for a
+    short while, in a fresh session, with a fresh secret. Nobody is signed in until a code
+    from it is typed."""
     request.session.cycle_key()  # no session fixation across the password step
     with transaction.atomic():
         # A secret shown to an earlier, unfinished attempt is never accepted.
@@ -210,6 +247,7 @@ def enrollment_start(request, *, user, next_url: str = ""):
     request.session[ENROLLMENT_SESSION_KEY] = {
         "user_id": user.pk,
         "device_id": device.pk,
+        "link_id": link.pk,
         "backend": getattr(user, "backend", DEFAULT_BACKEND),
         "started": time.time(),
         "next": next_url
@@ -223,7 +261,7 @@ def enrollment_start(request, *, user, next_url: str = ""):
 
 def _pending(request):
     """(user, device, state) of the enrollment this session started, or None when there is
-    none, it is older than ENROLLMENT_WINDOW, or the account changed meanwhile."""
+    none, it is older than ENROLLMENT_WINDOW, its link ended, or the account changed."""
     state = request.session.get(ENROLLMENT_SESSION_KEY)
     if not isinstance(state, dict):
         return None
@@ -236,9 +274,10 @@ def _pending(request):
         if fresh
         else None
     )
+    link = enrolment.link_still_open(state.get("link_id"), user=user) if user is not None else None
     device = (
         TOTPDevice.objects.filter(pk=state.get("device_id"), user=user, confirmed=False).first()
-        if user is not None and not _has_authenticator_app(user)
+        if link is not None
         else None
     )
     if device is None:
@@ -256,7 +295,7 @@ def enroll(request, *, site):
     user, device, state = pending
     form = EnrollmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        confirmed = _confirm(device, form.cleaned_data["code"])
+        confirmed = _confirm(device, form.cleaned_data["code"], link_id=state.get("link_id"))
         if confirmed is not None:
             request.session.pop(ENROLLMENT_SESSION_KEY, None)
             auth_login(request, user, backend=state.get("backend") or DEFAULT_BACKEND)
@@ -285,14 +324,18 @@ def enroll(request, *, site):
 
 
 @transaction.atomic
-def _confirm(device: TOTPDevice, code: str) -> TOTPDevice | None:
+def _confirm(device: TOTPDevice, code: str, *, link_id) -> TOTPDevice | None:
+    # The link is locked first: two tabs with the same link cannot confirm two devices. It is
+    # used up only by a right code, so a typo does not cost the person their link.
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    link = enrolment.link_lock(link_id, user=device.user)
     # verify_token throttles repeated failures (django-otp's ThrottlingMixin) and refuses a code
     # already used, so a shoulder-surfed code cannot be replayed.
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if not device.verify_token(code):
+    if link is None or not device.verify_token(code):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    enrolment.link_mark_used(link)
     return device
 
 
@@ -308,12 +351,6 @@ def recovery_codes_issue(user) -> list[str]:
             codes.append(code)
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
-
-
-def _has_authenticator_app(user) -> bool:
-    # Recovery codes alone do not count: without the app, the next sign-in sets one up (and
-    # that replaces the codes).
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
 def _qr_data_uri(text: str) -> str:

@@ -15,10 +15,35 @@ MAX_SLOT_RANGE_DAYS = 31  # both ends included: a month of slots in one answer, 
 
 
 class SlotQuery(Schema):
-    service: schemas.Slug
-    location: schemas.Slug | None = None
-    date_from: dt.date
-    date_to: dt.date
+    service: schemas.ServiceSlug
+    location: schemas.LocationSlug | None = None
+    date_from: schemas.Day
+    date_to: schemas.Day
+
+
+def add_catalogue_enums(schema: dict, *, slugs: dict[str, list[str]] | None = None) -> dict:
+    """The served schema with the slugs that exist (or `slugs`, by "service" and "location")
+    as the `enum` of each slug field (marked with schemas.CATALOGUE_KEY): the server refuses
+    any other, so the schema says so."""
+    if slugs is None:
+        slugs = {
+            "service": sorted(Service.objects.values_list("slug", flat=True)),
+            "location": sorted(Location.objects.values_list("slug", flat=True)),
+        }
+
+    def walk(node):
+        if isinstance(node, dict):
+            known = slugs.get(node.get(schemas.CATALOGUE_KEY))
+            if known:  # an empty enum is no valid schema: an empty catalogue keeps the pattern
+                node["enum"] = known
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
 
 
 def service_by_slug(slug: str, *loc: str) -> Service:
@@ -65,23 +90,24 @@ def service_list(request):
     },
     summary="Free appointment times",
     description=(
-        "Free times for a service on the local dates date_from..date_to (both included, at "
-        f"most {MAX_SLOT_RANGE_DAYS} days), at one location or all. Times are local to the "
+        "Free times for a service on the local dates date_from..date_to (both included), at "
+        f"one location or all. At most {MAX_SLOT_RANGE_DAYS} dates are listed, from date_from: "
+        "ask again from the next date for more. A date_to before date_from is an empty range "
+        "(no times). Times are local to the "
         "location, with their UTC offset."
     ),
 )
 def slot_list(request, filters: Query[SlotQuery]):
+    # Both are answers, not errors: the schema cannot say "after date_from" or "within a
+    # month of it", and a request the schema allows is not refused.
     if filters.date_to < filters.date_from:
-        raise invalid("query", "date_to", msg="date_to must not be before date_from.")
-    if (filters.date_to - filters.date_from).days >= MAX_SLOT_RANGE_DAYS:
-        raise invalid(
-            "query", "date_to", msg=f"Ask for at most {MAX_SLOT_RANGE_DAYS} days at a time."
-        )
+        return []
+    last_date = min(filters.date_to, filters.date_from + dt.timedelta(days=MAX_SLOT_RANGE_DAYS - 1))
     service = service_by_slug(filters.service, "query", "service")
     locations = None
     if filters.location is not None:
         locations = [location_by_slug(filters.location, "query", "location")]
     slots = scheduling.available_slots(
-        service=service, locations=locations, date_from=filters.date_from, date_to=filters.date_to
+        service=service, locations=locations, date_from=filters.date_from, date_to=last_date
     )
     return [schemas.slot_out(slot) for slot in slots]

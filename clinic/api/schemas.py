@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StrictBool, create_model
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    create_model,
+)
 
 from triage import engine
 from triage.models import Surface
@@ -34,31 +41,86 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+# The schema states each rule the validators below enforce, as a JSON Schema pattern, so a
+# client built from it sends nothing the server refuses (schemathesis checks both ways). The
+# validators, not pydantic's pattern, do the refusing: their messages say what to fix.
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# An address Django's validate_email accepts, narrowed to what the pattern can say: a dot-atom
+# local part of at most 64 characters (RFC 5321), dotted host names, a top-level domain of
+# letters.
+EMAIL_PATTERN = (
+    r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
+YEAR_PATTERN = r"^2[0-9]{3}-"  # ISO 8601 starts with the year: 2000 to 2999
+
+
 def _email(value: str) -> str:
     _no_control_characters(value)
     try:
+        if not _EMAIL.match(value):
+            raise DjangoValidationError("not an address of the usual form")
         validate_email(value)
     except DjangoValidationError:
         raise ValueError("enter a valid email address, like name@example.com") from None
     return value
 
 
-def _reasonable_time(value: dt.datetime) -> dt.datetime:
+def _reasonable_time(value: dt.datetime | dt.date) -> dt.datetime | dt.date:
     # Times this far out are typing mistakes, and near year 1 or 9999 UTC conversion overflows.
     if not 2000 <= value.year <= 2999:
         raise ValueError("must be a date between the years 2000 and 2999")
     return value
 
 
-Slug = Annotated[
-    str, Field(min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$", examples=["shakopee"])
+def _whole_number(value):
+    # JSON Schema counts 36.0 as an integer, so the API takes it as 36; 36.5 and "36" stay
+    # refused (the fields are strict: no strings, no booleans).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def WholeNumber(*, ge: int, le: int):  # named as the type it makes
+    return Annotated[int, Field(strict=True, ge=ge, le=le), BeforeValidator(_whole_number)]
+
+
+# Which catalogue a slug names: the served schema lists the slugs that exist as its `enum`
+# (`clinic.api.catalogue.add_catalogue_enums`), so a client knows them from the schema.
+CATALOGUE_KEY = "x-catalogue"
+_SLUG = {"min_length": 1, "max_length": 50, "pattern": r"^[-a-zA-Z0-9_]+$"}
+ServiceSlug = Annotated[
+    str,
+    Field(**_SLUG, examples=["physio-assessment"], json_schema_extra={CATALOGUE_KEY: "service"}),
+]
+LocationSlug = Annotated[
+    str, Field(**_SLUG, examples=["shakopee"], json_schema_extra={CATALOGUE_KEY: "location"})
 ]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Text = Annotated[str, AfterValidator(_no_control_characters)]
+Text = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"pattern": NO_CONTROL_PATTERN}),
+]
+Email = Annotated[
+    str,
+    AfterValidator(_email),
+    Field(max_length=254, json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN}),
+]
+Day = Annotated[
+    dt.date,
+    AfterValidator(_reasonable_time),
+    Field(json_schema_extra={"pattern": YEAR_PATTERN}),
+]
 StartTime = Annotated[
     AwareDatetime,
     AfterValidator(_reasonable_time),
-    Field(description="ISO 8601 with a UTC offset, e.g. 2026-01-13T10:00:00-06:00."),
+    Field(
+        description="ISO 8601 with a UTC offset, e.g. 2026-01-13T10:00:00-06:00; years 2000 to "
+        "2999.",
+        json_schema_extra={"pattern": YEAR_PATTERN},
+    ),
 ]
 
 
@@ -118,7 +180,7 @@ class Conflict(Schema):
 # --- Intakes --------------------------------------------------------------------------------------
 def _answer_type(field: engine.Field):
     if field.kind == "int":
-        return Annotated[int, Field(strict=True, ge=field.min, le=field.max)]
+        return WholeNumber(ge=field.min, le=field.max)
     if field.kind == "bool":
         return StrictBool
     return Literal[field.choices]
@@ -131,17 +193,15 @@ class _IntakeContact(Input):
     last_name: Annotated[Text, Field(max_length=100)] | None = Field(
         None, description="Defaults to the account's last name."
     )
-    email: Annotated[str, Field(max_length=254), AfterValidator(_email)] | None = Field(
-        None, description="Defaults to the account's email address."
-    )
+    email: Email | None = Field(None, description="Defaults to the account's email address.")
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{7,30}$")] | None = None
-    preferred_location: Slug | None = Field(
+    preferred_location: LocationSlug | None = Field(
         None, description="A location's slug; defaults to the patient's preferred location."
     )
-    weekly_distance_km: Annotated[int, Field(strict=True, ge=0, le=500)] | None = None
-    years_running: Annotated[int, Field(strict=True, ge=0, le=100)] | None = None
+    weekly_distance_km: WholeNumber(ge=0, le=500) | None = None
+    years_running: WholeNumber(ge=0, le=100) | None = None
     usual_surface: Literal[tuple(Surface.values)] | None = None
-    shoe_age_months: Annotated[int, Field(strict=True, ge=0, le=240)] | None = None
+    shoe_age_months: WholeNumber(ge=0, le=240) | None = None
     recent_race: StrictBool = False
 
 
@@ -183,10 +243,10 @@ MAX_OFFER_DAYS = 28  # as the staff scheduling page: four weeks of an intake's t
 
 
 class IntakeSlotQuery(Schema):
-    location: Slug | None = Field(
+    location: LocationSlug | None = Field(
         None, description="A location's slug; defaults to the intake's preferred location."
     )
-    date_from: dt.date | None = Field(
+    date_from: Day | None = Field(
         None, description="The first local date; defaults to today at the location."
     )
     days: int = Field(7, ge=1, le=MAX_OFFER_DAYS, description="How many local dates to list.")
@@ -219,8 +279,8 @@ def offered_slot_out(offer) -> dict:
 
 # --- Appointments ---------------------------------------------------------------------------------
 class AppointmentIn(Input):
-    service: Slug
-    location: Slug
+    service: ServiceSlug
+    location: LocationSlug
     practitioner: Id
     start: StartTime
     intake: uuid.UUID = Field(description="The id of the patient's intake this booking is for.")

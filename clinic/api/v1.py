@@ -8,7 +8,16 @@ from clinic.api.auth import API_AUTH, FixedWindowRateLimit
 from patients import api as patients_api
 from triage import api as triage_api
 
-api = NinjaAPI(
+
+class BackstrideAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None, catalogue_slugs=None):
+        # Built for each request of /api/v1/openapi.json: the slugs are today's catalogue
+        # (`catalogue_slugs` gives them instead, for a schema built without a database).
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return catalogue.add_catalogue_enums(schema, slugs=catalogue_slugs)
+
+
+api = BackstrideAPI(
     title="Backstride API",
     version="1",
     description=(

@@ -269,6 +269,7 @@ def logins_table() -> str:
         )
     lines += [
         "",
-        "  Staff enrol a TOTP second factor (an authenticator app) on their first admin sign-in.",
+        "  Staff sign in with a TOTP second factor (an authenticator app), set up through a",
+        "  one-use link: `manage.py seed_demo --enrolment-links` prints one per demo staff login.",
     ]
     return "\n".join(lines)

@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0014_overrides_waitlist_holds_feeds'),
+        ("clinic", "0014_overrides_waitlist_holds_feeds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('booking_confirmation', 'Booking confirmation'), ('reminder', 'Reminder'), ('cancellation', 'Cancellation notice'), ('reschedule', 'Reschedule notice'), ('staff_alert', 'Staff alert (urgent or emergency intake)'), ('self_care_check_in', 'Self-care check-in (2 weeks)'), ('safety_net_check_in', 'Safety-net check-in (4 weeks)'), ('no_show_follow_up', 'No-show follow-up'), ('waitlist_offer', 'Waitlist offer (first to book, before holds)'), ('waitlist_hold', 'Waitlist offer held for the patient'), ('account', 'Account email (verification, password reset)'), ('review_outcome', 'Clinician review outcome'), ('referral_declined', 'Referral declined'), ('referral_returned', 'Referral returned with advice')], max_length=30),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booking_confirmation", "Booking confirmation"),
+                    ("reminder", "Reminder"),
+                    ("cancellation", "Cancellation notice"),
+                    ("reschedule", "Reschedule notice"),
+                    ("staff_alert", "Staff alert (urgent or emergency intake)"),
+                    ("self_care_check_in", "Self-care check-in (2 weeks)"),
+                    ("safety_net_check_in", "Safety-net check-in (4 weeks)"),
+                    ("no_show_follow_up", "No-show follow-up"),
+                    ("waitlist_offer", "Waitlist offer (first to book, before holds)"),
+                    ("waitlist_hold", "Waitlist offer held for the patient"),
+                    ("account", "Account email (verification, password reset)"),
+                    ("review_outcome", "Clinician review outcome"),
+                    ("referral_declined", "Referral declined"),
+                    ("referral_returned", "Referral returned with advice"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -18,7 +18,7 @@ from .organisation import (
     WaitlistEntry,
     WorkingHours,
 )
-from .users import User
+from .users import StaffEnrolmentLink, User
 from .waitlist import WaitlistOffer
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Service",
     "StaffAlert",
     "StaffAlertEvent",
+    "StaffEnrolmentLink",
     "TimeOff",
     "User",
     "WaitlistEntry",

@@ -50,3 +50,27 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+
+class StaffEnrolmentLink(models.Model):
+    """A one-use link an administrator issues so a staff member can set up their authenticator
+    app: the only way to a first device (`staff.enrolment`). Only the token's SHA-256 is kept.
+
+    It ends when used, when a newer one is issued for the same person, or at `expires_at`.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_links")
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Set-up link for {self.user.email}"

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import roles
+from staff import enrolment
 from staff.site import GENERIC_ERROR, recovery_codes_issue
 from tests.factories import PatientFactory, make_staff
 
@@ -53,6 +54,12 @@ def admin_sign_in(client, user, *, password=PASSWORD, token=""):
     return client.post(LOGIN, data)
 
 
+def start_set_up(client, user, *, password=PASSWORD):
+    """Open an administrator's set-up link for `user` and give the password."""
+    _link, token = enrolment.link_issue(user=user)
+    return client.post(enrolment.link_path(token), {"password": password})
+
+
 def signed_in_to_admin(client) -> bool:
     return client.get("/admin/").status_code == 200
 
@@ -82,18 +89,28 @@ def test_the_staff_sign_in_asks_for_email_password_and_the_app_code(client):
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
 
 
-def test_first_admin_sign_in_without_a_device_goes_to_set_up_not_in(client, clock, scheduler):
+def test_first_admin_sign_in_without_a_device_is_refused_and_never_set_up(client, clock, scheduler):
     response = admin_sign_in(client, scheduler)
+
+    assert response.status_code == 200
+    assert GENERIC in response.content.decode()
+    assert not signed_in_to_admin(client)  # the password alone signed nobody in
+    assert not TOTPDevice.objects.filter(user=scheduler).exists()  # and made no secret
+    assert client.get(ENROLL)["Location"] == LOGIN
+
+
+def test_an_administrators_link_and_the_password_go_to_set_up(client, clock, scheduler):
+    response = start_set_up(client, scheduler)
 
     assert response.status_code == 302
     assert response["Location"] == ENROLL
-    assert not signed_in_to_admin(client)  # the password alone signed nobody in
+    assert not signed_in_to_admin(client)  # not before a code from the new app
 
 
 def test_set_up_shows_a_qr_code_and_the_secret_and_a_code_from_the_app_signs_in(
     client, clock, scheduler
 ):
-    admin_sign_in(client, scheduler)
+    start_set_up(client, scheduler)
     page = client.get(ENROLL)
     html = page.content.decode()
     device = TOTPDevice.objects.get(user=scheduler)
@@ -122,7 +139,7 @@ def _recovery_codes_from(html: str) -> list[str]:
 def test_set_up_shows_ten_recovery_codes_once_and_stores_them_for_this_account(
     client, clock, scheduler
 ):
-    admin_sign_in(client, scheduler)
+    start_set_up(client, scheduler)
     device = TOTPDevice.objects.get(user=scheduler)
 
     client.post(ENROLL, {"code": code(device)})
@@ -190,7 +207,7 @@ def test_issuing_recovery_codes_again_ends_the_earlier_set(scheduler):
 
 
 def test_a_wrong_code_at_set_up_is_refused_with_a_message(client, clock, scheduler):
-    admin_sign_in(client, scheduler)
+    start_set_up(client, scheduler)
     device = TOTPDevice.objects.get(user=scheduler)
     wrong = f"{(int(code(device)) + 1) % 1_000_000:06d}"
 
@@ -205,7 +222,8 @@ def test_a_wrong_code_at_set_up_is_refused_with_a_message(client, clock, schedul
 def test_the_set_up_page_needs_the_password_step_of_the_last_ten_minutes(client, clock, scheduler):
     assert client.get(ENROLL)["Location"] == LOGIN  # nobody gave a password
 
-    admin_sign_in(client, scheduler)
+    start_set_up(client, scheduler)
+    assert client.get(ENROLL).status_code == 200
     clock.shift(dt.timedelta(minutes=11))
 
     assert client.get(ENROLL)["Location"] == LOGIN

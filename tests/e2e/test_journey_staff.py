@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from clinic import roles
 from clinic.models import Appointment, AppointmentStatus, User
 from patients.models import Patient
+from staff import enrolment
 from tests.e2e.helpers import (
     assert_no_serious_violations,
     seed_demo_network,
@@ -164,13 +165,25 @@ def test_staff_sign_in_triage_the_queue_override_a_decision_and_schedule_imaging
     check_content(axe, page)
 
 
-def test_a_staff_member_without_an_authenticator_is_sent_to_set_one_up_before_signing_in(
+def test_a_staff_member_sets_up_the_authenticator_only_through_an_administrators_link(
     desktop_page, axe, clinics
 ):
     page = desktop_page
     newcomer = make_staff(email="new.starter@backstride.test", clinics=clinics)
 
+    # The password alone is refused like a wrong one, and sets nothing up.
     sign_in_staff(page, email=newcomer.email, password=PASSWORD)
+    expect(page).to_have_url(re.compile(r"/admin/login/"))
+    expect(page.get_by_role("alert")).to_contain_text("is not right")
+    assert not TOTPDevice.objects.filter(user=newcomer).exists()
+
+    # The link an administrator issued, then the password.
+    _link, token = enrolment.link_issue(user=newcomer)
+    page.goto(enrolment.link_path(token))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-step sign-in")
+    check_content(axe, page)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
 
     expect(page).to_have_url(re.compile(r"/admin/two-factor/set-up/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-step sign-in")
@@ -186,6 +199,10 @@ def test_a_staff_member_without_an_authenticator_is_sent_to_set_one_up_before_si
     expect(page.get_by_role("heading", name="Clinic administration")).to_be_visible()
     check_content(axe, page)
     assert TOTPDevice.objects.filter(user=newcomer, confirmed=True).exists()
+
+    # The link is used up.
+    page.goto(enrolment.link_path(token))
+    expect(page.get_by_role("alert")).to_contain_text("This set-up link does not work")
 
 
 def test_a_scheduler_books_and_cancels_a_visit_for_a_patient_who_phoned(

@@ -2,6 +2,8 @@
 
     manage.py seed_demo                     demo network (idempotent), then the logins table
     manage.py seed_demo --logins-only       just the logins table (no database access)
+    manage.py seed_demo --enrolment-links   the logins table and a fresh authenticator set-up
+                                            link for each demo staff account not yet set up
     manage.py seed_demo --practitioners 60 --patients 20000 --intakes 100000 \\
         --appointments 200000 --seed 7     demo network plus additive bulk data for benchmarks
 """
@@ -12,6 +14,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinic.demo_data import DemoDataError, bulk_seed, demo_seed, logins_table
 from clinic.demo_data.bulk import DEFAULT_BATCH_SIZE
+from clinic.demo_data.catalogue import LOGINS
+from clinic.models import User
+from staff import enrolment
 
 
 def _at_least(low: int):
@@ -41,6 +46,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--logins-only", action="store_true", help="Only print the demo logins table."
         )
+        parser.add_argument(
+            "--enrolment-links",
+            action="store_true",
+            help="Print the logins table and issue a set-up link for each demo staff account "
+            "without an authenticator app (earlier links for them stop working).",
+        )
         bulk = parser.add_argument_group("bulk data for benchmarks (additive)")
         bulk.add_argument("--patients", type=_count, default=0, help="Patients to add.")
         bulk.add_argument("--intakes", type=_count, default=0, help="Intakes to add.")
@@ -64,8 +75,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        if options["logins_only"]:
+        if options["logins_only"] or options["enrolment_links"]:
             self.stdout.write(logins_table())
+            if options["enrolment_links"]:
+                self._enrolment_links()
             return
         try:
             report = demo_seed()
@@ -84,6 +97,25 @@ class Command(BaseCommand):
             self._bulk_summary(result, bulk)
         self.stdout.write("")
         self.stdout.write(logins_table())
+
+    def _enrolment_links(self) -> None:
+        """Staff set up their authenticator app only through a link an administrator issues:
+        for the demo, this command is that administrator."""
+        lines = []
+        for spec in LOGINS:
+            user = User.objects.filter(email=spec.email, is_active=True).first()
+            if not spec.is_staff or user is None:
+                continue
+            if enrolment.has_authenticator_app(user):
+                lines.append(f"  {spec.email}: already set up")
+                continue
+            _link, token = enrolment.link_issue(user=user)
+            lines.append(f"  {spec.email}: {enrolment.link_url(token)}")
+        if lines:
+            self.stdout.write(
+                "\n  Authenticator set-up links (one use each; open, give the password):"
+            )
+            self.stdout.write("\n".join(lines))
 
     def _summary(self, report) -> None:
         self.stdout.write(self.style.SUCCESS("Demo clinic network ready (fictional data)."))
