@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from clinic import notifications, roles, working_days
@@ -142,6 +143,27 @@ def alert_record_contact(*, alert: StaffAlert, actor, outcome: str, note: str = 
 def is_overdue(alert: StaffAlert, *, now=None) -> bool:
     now = now or timezone.now()
     return alert.contacted_at is None and alert.contact_by is not None and alert.contact_by < now
+
+
+def overdue_q(now) -> Q:
+    """`is_overdue` as a filter on alerts: past the contact-by time, no call recorded."""
+    return Q(contacted_at__isnull=True, contact_by__lt=now)
+
+
+def queue_priority(now) -> Case:
+    """An intake's place in the triage queue because of its alerts, before urgency and age: 0
+    with an unacknowledged emergency alert, 1 urgent and overdue for contact, 2 otherwise.
+
+    The alerts are matched as sets of intake ids (hashed once by the database), not row by row.
+    """
+    unacknowledged = StaffAlert.objects.filter(status=StaffAlert.Status.OPEN, urgency="emergency")
+    overdue = StaffAlert.objects.filter(overdue_q(now))
+    return Case(
+        When(pk__in=unacknowledged.values("intake_id"), then=Value(0)),
+        When(pk__in=overdue.values("intake_id"), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
 
 
 def may_handle(actor, alert: StaffAlert) -> bool:

@@ -20,10 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from clinic import roles
+from clinic import alerts, roles
 from clinic.errors import NotAllowed
-from clinic.models import InvalidTransition, User
+from clinic.models import InvalidTransition, StaffAlert, User
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
 from staff.decisions import TriageDecisionInline, red_flag_badges
@@ -94,6 +95,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         "clinician_review",
         "referral",
         "waiting",
+        "alert",
         "preferred_location",
         "status",
         "assigned_to",
@@ -187,13 +189,30 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         open_referral = Referral.objects.filter(
             intake=OuterRef("pk"), state__in=Referral.OPEN_STATES
         )
-        return (
+        return self._with_alerts(
             super()
             .get_queryset(request)
             .annotate(
                 referral_state=Subquery(open_referral.values("state")[:1]),
                 referral_attention=Subquery(open_referral.values("needs_attention")[:1]),
             )
+        )
+
+    def get_ordering(self, request):
+        # Unacknowledged emergencies, then urgent cases overdue for contact (clinic.alerts),
+        # then the urgency and age of the `intake_queue_order` index.
+        return (alerts.queue_priority(timezone.now()).asc(), *self.ordering)
+
+    @staticmethod
+    def _with_alerts(queryset):
+        """Each row's unacknowledged alert and overdue contact, for the alert column."""
+        mine = StaffAlert.objects.filter(intake=OuterRef("pk"))
+        unacknowledged = mine.filter(status=StaffAlert.Status.OPEN).order_by("created_at")
+        overdue = mine.filter(alerts.overdue_q(timezone.now())).order_by("contact_by")
+        return queryset.annotate(
+            open_alert_id=Subquery(unacknowledged.values("pk")[:1]),
+            overdue_alert_id=Subquery(overdue.values("pk")[:1]),
+            overdue_contact_by=Subquery(overdue.values("contact_by")[:1]),
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -329,6 +348,35 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             format_duration(waited),
             format_duration(target),
         )
+
+    @admin.display(description="alert")
+    def alert(self, intake):
+        """An unacknowledged alert with its Acknowledge button (it posts the queue's own form,
+        CSRF token included, to the alert's acknowledge page), and an overdue contact."""
+        parts = []
+        if intake.open_alert_id:
+            url = reverse("admin:clinic_staffalert_acknowledge", args=[intake.open_alert_id])
+            parts.append(
+                format_html(
+                    '<strong class="bs-alert-open">Not acknowledged</strong><br>'
+                    '<button type="submit" class="button" formaction="{}" formmethod="post" '
+                    'formnovalidate aria-label="Acknowledge the alert for {}">Acknowledge</button>',
+                    url,
+                    self.patient_name(intake),
+                )
+            )
+        if intake.overdue_alert_id:
+            due = intake.overdue_contact_by.astimezone(intake.preferred_location.zone)
+            url = reverse("admin:clinic_staffalert_contact", args=[intake.overdue_alert_id])
+            parts.append(
+                format_html(
+                    '<strong class="bs-contact-overdue">Contact overdue</strong>'
+                    '<br><small>due {}</small><br><a href="{}">Record contact</a>',
+                    f"{due:%a %d %b %H:%M %Z}",
+                    url,
+                )
+            )
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
 
     @admin.display(description="override")
     def override_link(self, intake):

@@ -10,8 +10,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic import roles
+from clinic.models import StaffAlert
 from patients.selectors import scope_intakes
 from tests.factories import LocationFactory, StaffFactory, admin_login, make_intake, make_staff
 from triage.models import Intake, TriageDecision
@@ -389,7 +391,13 @@ def test_queue_runs_a_constant_number_of_queries(
     client, clinician, chaska, delano, rows, django_assert_num_queries
 ):
     for n in range(rows):
-        make_intake(location=chaska if n % 3 else delano, **(EMERGENCY if n % 7 == 0 else {}))
+        answers = EMERGENCY if n % 7 == 0 else URGENT if n % 5 == 0 else {}
+        make_intake(location=chaska if n % 3 else delano, **answers)
+    # Unacknowledged emergencies and urgent cases overdue for contact are shown and put first
+    # by annotations, not by a query per row.
+    StaffAlert.objects.filter(urgency="urgent").update(
+        contact_by=timezone.now() - dt.timedelta(hours=1)
+    )
     admin_login(client, clinician)
 
     with django_assert_num_queries(QUEUE_QUERIES):
@@ -399,6 +407,8 @@ def test_queue_runs_a_constant_number_of_queries(
     visible = scope_intakes(clinician).count()
     assert visible < rows  # Delano's non-emergencies are out of scope
     assert len(response.context["cl"].result_list) == min(visible, 50)
+    assert "Not acknowledged" in response.content.decode()
+    assert "Contact overdue" in response.content.decode()
 
 
 def test_unfiltered_queue_never_counts_the_whole_intake_table(client, chaska):
