@@ -150,18 +150,25 @@ def overdue_q(now) -> Q:
     return Q(contacted_at__isnull=True, contact_by__lt=now)
 
 
-def queue_priority(now) -> Case:
-    """An intake's place in the triage queue because of its alerts, before urgency and age: 0
-    with an unacknowledged emergency alert, 1 urgent and overdue for contact, 2 otherwise.
+def _unacknowledged_emergency_q() -> Q:
+    return Q(status=StaffAlert.Status.OPEN, urgency="emergency")
 
-    The alerts are matched as sets of intake ids (hashed once by the database), not row by row.
-    """
-    unacknowledged = StaffAlert.objects.filter(status=StaffAlert.Status.OPEN, urgency="emergency")
-    overdue = StaffAlert.objects.filter(overdue_q(now))
+
+def queue_first_q(now) -> Q:
+    """Intakes that go to the top of the triage queue because of their alerts: an
+    unacknowledged emergency, or an urgent case overdue for contact. One set of intake ids, so
+    the database looks those few intakes up rather than testing every row."""
+    calling = StaffAlert.objects.filter(_unacknowledged_emergency_q() | overdue_q(now))
+    return Q(pk__in=calling.values("intake_id"))
+
+
+def queue_priority(now) -> Case:
+    """Their order among themselves, before urgency and age: unacknowledged emergencies (0),
+    then urgent cases overdue for contact (1)."""
+    unacknowledged = StaffAlert.objects.filter(_unacknowledged_emergency_q())
     return Case(
         When(pk__in=unacknowledged.values("intake_id"), then=Value(0)),
-        When(pk__in=overdue.values("intake_id"), then=Value(1)),
-        default=Value(2),
+        default=Value(1),
         output_field=IntegerField(),
     )
 

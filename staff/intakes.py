@@ -12,6 +12,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
@@ -82,6 +83,33 @@ class QueuePaginator(EstimatedCountPaginator):
     @property
     def cap(self) -> int:
         return min(EstimatedCountPaginator.cap, 1_000)
+
+
+class QueueChangeList(ChangeList):
+    """In its default order the queue starts with the intakes whose alerts need someone
+    (clinic.alerts: unacknowledged emergencies, then urgent cases overdue for contact), then
+    goes on by urgency and age. Sorting every open intake by that would read them all; instead
+    the few alerted ones are read first and the rest follows in the `intake_queue_order` index's
+    order, each read bounded by the page: two queries, however long the queue."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if ORDER_VAR in self.params:
+            return  # the staff member sorted by a column
+        now = timezone.now()
+        first_q = alerts.queue_first_q(now)
+        paged = self.multi_page and not (self.show_all and self.can_show_all)
+        bottom = (self.page_num - 1) * self.list_per_page if paged else 0
+        top = bottom + self.list_per_page if paged else None
+        ordering = self.queryset.query.order_by
+        first = self.queryset.filter(first_q).order_by(alerts.queue_priority(now), *ordering)
+        first = list(first[:top])
+        if top is not None and len(first) >= top:
+            self.result_list = first[bottom:top]
+            return
+        skip = max(bottom - len(first), 0)  # rows of the rest shown on earlier pages
+        rest = self.queryset.exclude(first_q)[skip : None if top is None else top - len(first)]
+        self.result_list = first[bottom:] + list(rest)
 
 
 @admin.register(Intake)
@@ -198,10 +226,8 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             )
         )
 
-    def get_ordering(self, request):
-        # Unacknowledged emergencies, then urgent cases overdue for contact (clinic.alerts),
-        # then the urgency and age of the `intake_queue_order` index.
-        return (alerts.queue_priority(timezone.now()).asc(), *self.ordering)
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
 
     @staticmethod
     def _with_alerts(queryset):

@@ -174,3 +174,29 @@ def test_overdue_urgent_cases_come_after_unacknowledged_emergencies_marked_in_wo
         after = client.get(QUEUE)
         assert listed(after) == [waiting.pk, handled.pk, overdue.pk, fresh.pk, soon.pk]
         assert "Contact overdue" not in after.content.decode()
+
+
+def test_pages_go_on_from_the_alerted_intakes_to_the_rest_without_gaps_or_repeats(
+    client, chaska, clinician, monkeypatch
+):
+    from staff.intakes import IntakeAdmin
+
+    monkeypatch.setattr(IntakeAdmin, "list_per_page", 2)
+    with time_machine.travel(FRIDAY_NIGHT, tick=False) as clock:
+        first_overdue = intake_for("OverdueOne", location=chaska, **URGENT)
+        clock.shift(dt.timedelta(minutes=1))
+        second_overdue = intake_for("OverdueTwo", location=chaska, **URGENT)
+        clock.shift(dt.timedelta(days=3, hours=1))
+        soon = []
+        for n in range(3):
+            clock.shift(dt.timedelta(minutes=1))
+            soon.append(intake_for(f"Soon{n}", location=chaska, **SOON))
+        waiting = intake_for("Waiting", location=chaska, **EMERGENCY)
+        admin_login(client, clinician)
+        pages = [listed(client.get(QUEUE, {"p": n})) for n in (1, 2, 3)]
+
+    assert pages == [
+        [waiting.pk, first_overdue.pk],
+        [second_overdue.pk, soon[0].pk],
+        [soon[1].pk, soon[2].pk],
+    ]
