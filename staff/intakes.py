@@ -1,9 +1,10 @@
 """The staff triage queue: intakes by urgency, longest waiting first, scoped to the staff member.
 
-Emergency first, then urgent, soon, routine; within each, the oldest intake first (the
-`intake_queue_order` index). Waiting time is measured against the staff target of protocol
-section 6 (see `staff.queue_filters`). Writes go through `triage.services` and
-`clinic.scheduling`; decisions are append-only, so an override adds one.
+Intakes whose alerts need someone come first (an unacknowledged emergency, then an urgent case
+overdue for contact: `QueueChangeList`), then emergency, urgent, soon, routine; within each,
+the oldest intake first (the `intake_queue_order` index). Waiting time is measured against the
+staff target of protocol section 6 (see `staff.queue_filters`). Writes go through
+`triage.services` and `clinic.scheduling`; decisions are append-only, so an override adds one.
 """
 
 import logging
