@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -147,6 +148,34 @@ def alert_record_contact(*, alert: StaffAlert, actor, outcome: str, note: str = 
 def is_overdue(alert: StaffAlert, *, now=None) -> bool:
     now = now or timezone.now()
     return alert.contacted_at is None and alert.contact_by is not None and alert.contact_by < now
+
+
+def overdue_q(now) -> Q:
+    """`is_overdue` as a filter on alerts: past the contact-by time, no call recorded."""
+    return Q(contacted_at__isnull=True, contact_by__lt=now)
+
+
+def _unacknowledged_emergency_q() -> Q:
+    return Q(status=StaffAlert.Status.OPEN, urgency="emergency")
+
+
+def queue_first_q(now) -> Q:
+    """Intakes that go to the top of the triage queue because of their alerts: an
+    unacknowledged emergency, or an urgent case overdue for contact. One set of intake ids, so
+    the database looks those few intakes up rather than testing every row."""
+    calling = StaffAlert.objects.filter(_unacknowledged_emergency_q() | overdue_q(now))
+    return Q(pk__in=calling.values("intake_id"))
+
+
+def queue_priority(now) -> Case:
+    """Their order among themselves, before urgency and age: unacknowledged emergencies (0),
+    then urgent cases overdue for contact (1)."""
+    unacknowledged = StaffAlert.objects.filter(_unacknowledged_emergency_q())
+    return Case(
+        When(pk__in=unacknowledged.values("intake_id"), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
 
 
 def may_handle(actor, alert: StaffAlert) -> bool:

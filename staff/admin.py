@@ -28,7 +28,8 @@ admin.site.index_title = "Clinic administration"
 
 
 def dashboard_view(request):
-    """Intakes, targets met and no-shows for the staff member's locations, last 30 days."""
+    """Intakes, targets met and no-shows for the staff member's locations, last 30 days; alert
+    figures by month."""
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",

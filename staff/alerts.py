@@ -4,14 +4,17 @@ An alert's message links to `ack/<token>/` here: behind the staff sign-in (passw
 authenticator code), it asks the person to confirm, acknowledges and opens the intake.
 """
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic import alerts, links
 from clinic.errors import NotAllowed
@@ -41,6 +44,18 @@ class HolidayAdmin(LocationChoicesInScope, LocationScopedAdmin, admin.ModelAdmin
     list_display = ("date", "name", "location")
     list_filter = (StaffLocationFilter,)
     ordering = ("-date",)
+
+
+def _queue_url(request) -> str:
+    """The queue page the request came from (its filters kept), or the queue."""
+    queue = reverse("admin:triage_intake_changelist")
+    came_from = request.META.get("HTTP_REFERER", "")
+    same_site = url_has_allowed_host_and_scheme(
+        came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if same_site and urlsplit(came_from).path == queue:
+        return came_from
+    return queue
 
 
 class ContactForm(forms.Form):
@@ -104,7 +119,7 @@ class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
     def scoped_queryset(self, request):
         # Urgent cases past their contact-by time and not yet contacted come first.
         overdue = Case(
-            When(contacted_at__isnull=True, contact_by__lt=timezone.now(), then=Value(True)),
+            When(alerts.overdue_q(timezone.now()), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -153,12 +168,39 @@ class StaffAlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 name="clinic_staffalert_ack",
             ),
             path(
+                "<int:pk>/acknowledge/",
+                self.admin_site.admin_view(self.queue_acknowledge_view),
+                name="clinic_staffalert_acknowledge",
+            ),
+            path(
                 "<int:pk>/contact/",
                 self.admin_site.admin_view(self.contact_view),
                 name="clinic_staffalert_contact",
             ),
             *super().get_urls(),
         ]
+
+    def queue_acknowledge_view(self, request, pk):
+        """The triage queue's Acknowledge button (POST, under the queue form's CSRF token): the
+        person takes the case, then is back on the queue as they left it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        # Who may take an alert is the domain's rule, as for the signed link: staff of its
+        # location, and any triage clinician for an emergency (the queue shows them every
+        # location's). Anyone else, or a missing alert, is a 404.
+        alert = (
+            StaffAlert.objects.select_related("location", "acknowledged_by").filter(pk=pk).first()
+        )
+        if alert is None or not alerts.may_handle(request.user, alert):
+            raise Http404("No such alert in your locations.")
+        what = f"The {alert.urgency} alert at {alert.location}"
+        if alert.status == StaffAlert.Status.ACKNOWLEDGED:
+            who = alert.acknowledged_by or "a colleague"
+            messages.info(request, f"{what} was already acknowledged by {who}.")
+        else:
+            alerts.alert_acknowledge(alert=alert, actor=request.user)
+            messages.success(request, f"{what} is acknowledged: you are handling this case.")
+        return HttpResponseRedirect(_queue_url(request))
 
     def contact_view(self, request, pk):
         """Record a call: how it went and a note. Clears the contact-by clock."""

@@ -17,6 +17,9 @@ Everything covers the last 30 days and the staff member's own locations (superus
 - No-show rate per location: appointments that started in the window and were marked completed
   or did not attend; rate = did not attend / (completed + did not attend). Appointments not yet
   marked either way are left out.
+- Alerts per location and month (the last six months, not the 30 days): emergencies acknowledged
+  within 15 minutes, urgent cases contacted within 1 working day, median times; defined in
+  `clinic.alert_figures`.
 """
 
 from dataclasses import dataclass, field
@@ -27,9 +30,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from clinic import roles
+from clinic import alert_figures, roles
 from clinic.models import AppointmentStatus
 from patients.selectors import scope_appointments, scope_intakes
+from staff.queue_filters import format_duration
 from triage import engine
 from triage.models import URGENCY_RANK, Intake, Pathway, Urgency
 
@@ -295,6 +299,27 @@ def dashboard_data(*, user, now: datetime | None = None) -> dict:
         "targets": targets,
         "no_shows": no_shows,
         "charts": [intake_chart, target_chart, no_show_chart],
+        "alert_months": [
+            _alert_row(month) for month in alert_figures.alert_figures(actor=user, now=now)
+        ],
+    }
+
+
+def _alert_row(month: alert_figures.AlertMonth) -> dict:
+    def share(share: alert_figures.Share) -> str:
+        text = f"{share.met} of {share.decided} ({share.percent:g}%)" if share.decided else "none"
+        return f"{text}, {share.pending} pending" if share.pending else text
+
+    def median(value) -> str:
+        return format_duration(value) if value is not None else "—"
+
+    return {
+        "location": month.location,
+        "month": month.month,
+        "acknowledged": share(month.acknowledged),
+        "median_to_acknowledge": median(month.median_to_acknowledge),
+        "contacted": share(month.contacted),
+        "median_to_contact": median(month.median_to_contact),
     }
 
 

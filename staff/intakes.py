@@ -1,9 +1,10 @@
 """The staff triage queue: intakes by urgency, longest waiting first, scoped to the staff member.
 
-Emergency first, then urgent, soon, routine; within each, the oldest intake first (the
-`intake_queue_order` index). Waiting time is measured against the staff target of protocol
-section 6 (see `staff.queue_filters`). Writes go through `triage.services` and
-`clinic.scheduling`; decisions are append-only, so an override adds one.
+Intakes whose alerts need someone come first (an unacknowledged emergency, then an urgent case
+overdue for contact: `QueueChangeList`), then emergency, urgent, soon, routine; within each,
+the oldest intake first (the `intake_queue_order` index). Waiting time is measured against the
+staff target of protocol section 6 (see `staff.queue_filters`). Writes go through
+`triage.services` and `clinic.scheduling`; decisions are append-only, so an override adds one.
 """
 
 import logging
@@ -12,6 +13,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
@@ -20,10 +22,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from clinic import roles
+from clinic import alerts, roles
 from clinic.errors import NotAllowed
-from clinic.models import InvalidTransition, User
+from clinic.models import InvalidTransition, StaffAlert, User
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
 from staff import referrals as referral_pages
@@ -92,6 +95,33 @@ class QueuePaginator(EstimatedCountPaginator):
         return min(EstimatedCountPaginator.cap, 1_000)
 
 
+class QueueChangeList(ChangeList):
+    """In its default order the queue starts with the intakes whose alerts need someone
+    (clinic.alerts: unacknowledged emergencies, then urgent cases overdue for contact), then
+    goes on by urgency and age. Sorting every open intake by that would read them all; instead
+    the few alerted ones are read first and the rest follows in the `intake_queue_order` index's
+    order, each read bounded by the page: two queries, however long the queue."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if ORDER_VAR in self.params:
+            return  # the staff member sorted by a column
+        now = timezone.now()
+        first_q = alerts.queue_first_q(now)
+        paged = self.multi_page and not (self.show_all and self.can_show_all)
+        bottom = (self.page_num - 1) * self.list_per_page if paged else 0
+        top = bottom + self.list_per_page if paged else None
+        ordering = self.queryset.query.order_by
+        first = self.queryset.filter(first_q).order_by(alerts.queue_priority(now), *ordering)
+        first = list(first[:top])
+        if top is not None and len(first) >= top:
+            self.result_list = first[bottom:top]
+            return
+        skip = max(bottom - len(first), 0)  # rows of the rest shown on earlier pages
+        rest = self.queryset.exclude(first_q)[skip : None if top is None else top - len(first)]
+        self.result_list = first[bottom:] + list(rest)
+
+
 @admin.register(Intake)
 class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
     list_display = (
@@ -99,6 +129,7 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         "age",
         "pathway",
         "urgency",
+        "alert",
         "red_flags",
         "clinician_review",
         "referral",
@@ -197,13 +228,28 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
         open_referral = Referral.objects.filter(
             intake=OuterRef("pk"), state__in=Referral.OPEN_STATES
         )
-        return (
+        return self._with_alerts(
             super()
             .get_queryset(request)
             .annotate(
                 referral_state=Subquery(open_referral.values("state")[:1]),
                 referral_attention=Subquery(open_referral.values("needs_attention")[:1]),
             )
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+    @staticmethod
+    def _with_alerts(queryset):
+        """Each row's unacknowledged alert and overdue contact, for the alert column."""
+        mine = StaffAlert.objects.filter(intake=OuterRef("pk"))
+        unacknowledged = mine.filter(status=StaffAlert.Status.OPEN).order_by("created_at")
+        overdue = mine.filter(alerts.overdue_q(timezone.now())).order_by("contact_by")
+        return queryset.annotate(
+            open_alert_id=Subquery(unacknowledged.values("pk")[:1]),
+            overdue_alert_id=Subquery(overdue.values("pk")[:1]),
+            overdue_contact_by=Subquery(overdue.values("contact_by")[:1]),
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -343,6 +389,35 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
             format_duration(waited),
             format_duration(target),
         )
+
+    @admin.display(description="alert")
+    def alert(self, intake):
+        """An unacknowledged alert with its Acknowledge button (it posts the queue's own form,
+        CSRF token included, to the alert's acknowledge page), and an overdue contact."""
+        parts = []
+        if intake.open_alert_id:
+            url = reverse("admin:clinic_staffalert_acknowledge", args=[intake.open_alert_id])
+            parts.append(
+                format_html(
+                    '<strong class="bs-alert-open">Not acknowledged</strong><br>'
+                    '<button type="submit" class="button" formaction="{}" formmethod="post" '
+                    'formnovalidate aria-label="Acknowledge the alert for {}">Acknowledge</button>',
+                    url,
+                    self.patient_name(intake),
+                )
+            )
+        if intake.overdue_alert_id:
+            due = intake.overdue_contact_by.astimezone(intake.preferred_location.zone)
+            url = reverse("admin:clinic_staffalert_contact", args=[intake.overdue_alert_id])
+            parts.append(
+                format_html(
+                    '<strong class="bs-contact-overdue">Contact overdue</strong>'
+                    '<br><small>due {}</small><br><a href="{}">Record contact</a>',
+                    f"{due:%a %d %b %H:%M %Z}",
+                    url,
+                )
+            )
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
 
     @admin.display(description="override")
     def override_link(self, intake):

@@ -1,11 +1,13 @@
 """`manage.py seed_demo`: the demo network, its logins, idempotence and the bulk data."""
 
+import datetime as dt
 import itertools
 import re
 from collections import defaultdict
 from io import StringIO
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
@@ -14,13 +16,16 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import roles
+from clinic import alerts, roles
+from clinic.demo_data.rota import next_holidays
 from clinic.models import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
+    Holiday,
     Location,
     Notification,
+    OnCallShift,
     Practitioner,
     Service,
     User,
@@ -80,6 +85,8 @@ def snapshot() -> dict:
         "decisions": TriageDecision.objects.count(),
         "notifications": Notification.objects.count(),
         "sites": list(Site.objects.values()),
+        "on_call": list(OnCallShift.objects.values()),
+        "holidays": list(Holiday.objects.values()),
     }
 
 
@@ -265,6 +272,92 @@ def test_the_site_is_named_backstride_at_the_local_address():
 
     site = Site.objects.get(pk=1)
     assert (site.domain, site.name) == ("127.0.0.1:8000", "Backstride")
+
+
+# --- On call and holidays ----------------------------------------------------------------------
+
+ON_CALL = {
+    "Chaska": {"triage@backstride.test", "scheduler@backstride.test"},
+    "Delano": {"triage@backstride.test", "manager@backstride.test"},
+    "Maple Grove": {"triage@backstride.test", "admin@backstride.test"},
+}
+
+
+def on_call_over(location, start, *, days: int) -> list[list]:
+    """Who is on call every six hours from `start` for `days` days, first contact first."""
+    return [
+        alerts.on_call(location, now=start + dt.timedelta(hours=hours))
+        for hours in range(0, days * 24, 6)
+    ]
+
+
+def test_each_clinic_has_demo_staff_on_call_from_now_for_the_next_three_weeks():
+    seed()
+    now = timezone.now()
+
+    for location in Location.objects.all():
+        firsts = set()
+        for shifts in on_call_over(location, now, days=21):
+            assert [s.order for s in shifts] == [1, 2], location
+            assert all(s.phone.startswith("+1") and "55501" in s.phone for s in shifts)
+            assert all(s.person.email == s.email and s.person.is_staff for s in shifts)
+            if location.name in ON_CALL:
+                assert {s.email for s in shifts} == ON_CALL[location.name]
+            firsts.add(shifts[0].email)
+        assert len(firsts) == 2, "the two contacts take turns as first contact"
+
+
+def test_an_emergency_after_the_seed_alerts_whoever_is_on_call_by_email_and_text():
+    seed()
+    chaska = Location.objects.get(slug="chaska")
+    [first, _] = alerts.on_call(chaska)
+
+    intake = make_intake(location=chaska, saddle_numbness=True)
+
+    sent = Notification.objects.filter(intake=intake, kind="staff_alert")
+    assert set(sent.values_list("recipient", flat=True)) == {first.email, first.phone}
+
+
+@pytest.mark.parametrize(
+    ("today", "holidays"),
+    [
+        ("2026-11-27", [("2026-12-25", "Christmas Day"), ("2027-01-01", "New Year's Day")]),
+        ("2027-05-20", [("2027-05-31", "Memorial Day"), ("2027-07-04", "Independence Day")]),
+        ("2027-08-10", [("2027-09-06", "Labor Day"), ("2027-11-25", "Thanksgiving Day")]),
+    ],
+)
+def test_each_clinic_closes_for_the_next_two_holidays(today, holidays):
+    with time_machine.travel(dt.datetime.fromisoformat(f"{today}T18:00:00+00:00"), tick=False):
+        seed()
+
+    for location in Location.objects.all():
+        found = [(f"{h.date:%Y-%m-%d}", h.name) for h in location.holidays.order_by("date")]
+        assert found == holidays, location
+
+
+def test_a_later_run_extends_the_rota_and_keeps_what_it_made():
+    monday_early = dt.datetime(2027, 1, 18, 13, 0, tzinfo=dt.UTC)  # Monday 07:00 in Minnesota
+    with time_machine.travel(monday_early, tick=False):
+        seed()  # before the 08:00 handover: last week's shift is the one running
+        assert all(
+            on_call_over(location, monday_early, days=21)[0] for location in Location.objects.all()
+        )
+    first = {shift.pk: shift.starts_at for shift in OnCallShift.objects.all()}
+
+    later = monday_early + dt.timedelta(days=3)  # Thursday: one more week comes into range
+    with time_machine.travel(later, tick=False):
+        output = seed()
+
+    assert re.search(r"On-call shifts\s+\d+\s+\(12 new\)", output)  # a week more at six clinics
+    assert {
+        pk: shift.starts_at for pk, shift in OnCallShift.objects.in_bulk(first).items()
+    } == first
+    for location in Location.objects.all():
+        assert all(len(shifts) == 2 for shifts in on_call_over(location, later, days=21))
+    assert next_holidays(dt.date(2027, 12, 26)) == [
+        (dt.date(2028, 1, 1), "New Year's Day"),
+        (dt.date(2028, 5, 29), "Memorial Day"),
+    ]
 
 
 # --- Output -------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic import roles
+from clinic.models import StaffAlert
 from patients.selectors import scope_intakes
 from tests.factories import LocationFactory, StaffFactory, admin_login, make_intake, make_staff
 from triage.models import Intake, TriageDecision
@@ -379,9 +381,10 @@ def test_close_action_asks_for_the_outcome_then_closes(client, clinician, chaska
 # --- Query cost -----------------------------------------------------------------------------------
 
 # Session (read and save), user, authenticator device, permissions (user, groups), roles,
-# locations (scope, filter), the capped count, the page, footer locations, one access-log insert
+# locations (scope, filter), the capped count, the page in two reads (the intakes whose alerts
+# put them first, then the rest in the index's order), footer locations, one access-log insert
 # for the rows shown: none per row.
-QUEUE_QUERIES = 15
+QUEUE_QUERIES = 16
 
 
 @pytest.mark.parametrize("rows", [10, 300])
@@ -389,7 +392,16 @@ def test_queue_runs_a_constant_number_of_queries(
     client, clinician, chaska, delano, rows, django_assert_num_queries
 ):
     for n in range(rows):
-        make_intake(location=chaska if n % 3 else delano, **(EMERGENCY if n % 7 == 0 else {}))
+        answers = EMERGENCY if n % 7 == 0 else URGENT if n % 5 == 0 else {}
+        make_intake(location=chaska if n % 3 else delano, **answers)
+    # A few unacknowledged emergencies and urgent cases overdue for contact, shown and put first
+    # by annotations and one read of their own, not by a query per row.
+    emergencies = StaffAlert.objects.filter(urgency="emergency").order_by("pk")
+    StaffAlert.objects.filter(pk__in=emergencies.values("pk")[3:]).update(status="acknowledged")
+    urgents = StaffAlert.objects.filter(urgency="urgent", location=chaska).order_by("pk")
+    StaffAlert.objects.filter(pk__in=urgents.values("pk")[:3]).update(
+        contact_by=timezone.now() - dt.timedelta(hours=1)
+    )
     admin_login(client, clinician)
 
     with django_assert_num_queries(QUEUE_QUERIES):
@@ -399,6 +411,8 @@ def test_queue_runs_a_constant_number_of_queries(
     visible = scope_intakes(clinician).count()
     assert visible < rows  # Delano's non-emergencies are out of scope
     assert len(response.context["cl"].result_list) == min(visible, 50)
+    assert "Not acknowledged" in response.content.decode()
+    assert "Contact overdue" in response.content.decode()
 
 
 def test_unfiltered_queue_never_counts_the_whole_intake_table(client, chaska):

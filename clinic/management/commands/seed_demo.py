@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from clinic.demo_data import DemoDataError, bulk_seed, demo_seed, logins_table
 from clinic.demo_data.bulk import DEFAULT_BATCH_SIZE
 from clinic.demo_data.catalogue import LOGINS
+from clinic.demo_data.rota import demo_rota
 from clinic.models import User
 from staff import enrolment
 
@@ -85,6 +86,7 @@ class Command(BaseCommand):
         except DemoDataError as error:
             raise CommandError(str(error)) from error
         self._summary(report)
+        self._seed_rota()
         bulk = {k: options[k] for k in ("patients", "intakes", "appointments", "practitioners")}
         if any(bulk.values()):
             self.stdout.write(f"\nBulk data (seed {options['seed']}):")
@@ -129,6 +131,16 @@ class Command(BaseCommand):
         ):
             self.stdout.write(f"  {label:<20} {tally.total:>6,}  ({tally.created:,} new)")
         self.stdout.write(f"  {'Site domain':<20} {report.site_domain}")
+
+    def _seed_rota(self) -> None:
+        """The on-call rota and holidays, so alerts reach a demo login (clinic.demo_data.rota)."""
+        rota = demo_rota()
+        for label, total, created in (
+            ("On-call shifts", rota.shifts_total, rota.shifts_created),
+            ("Holidays", rota.holidays_total, rota.holidays_created),
+        ):
+            self.stdout.write(f"  {label:<20} {total:>6,}  ({created:,} new)")
+        self.stdout.write(f"  {'On call':<20} {', '.join(sorted(rota.people))}")
 
     def _bulk_summary(self, result, requested: dict) -> None:
         for step in result.steps:
