@@ -13,6 +13,7 @@ from staff import (  # noqa: F401  importing them registers their admins
     alerts,
     appointments,
     dashboard,
+    fhir_clients,
     intakes,
     organisation,
     outbox,

@@ -86,9 +86,13 @@ def make_referral():
 
 @pytest.fixture
 def book(scan_service, radiographer, scheduler):
-    """`book(intake, at=TUESDAY_10)`: the scan booked by staff at the intake's clinic."""
+    """`book(intake, at=None)`: the scan booked by staff at the intake's clinic, by default at
+    the next free half hour from Tuesday 10:00 (one radiographer serves both clinics)."""
+    booked = []
 
-    def book_at(intake, at=TUESDAY_10):
+    def book_at(intake, at=None):
+        at = at or TUESDAY_10 + dt.timedelta(minutes=30 * len(booked))
+        booked.append(at)
         return scheduling.appointment_book(
             patient=intake.patient,
             service=scan_service,
