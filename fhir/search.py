@@ -75,7 +75,7 @@ class Param:
             except ValueError:
                 raise BadRequest(f"{self.name}: '{ident}' is not a {self.target} id.") from None
         if self.id_kind == "int":
-            if not ident.isdigit() or len(ident) > 18:
+            if not DIGITS.fullmatch(ident):
                 raise BadRequest(f"{self.name}: '{ident}' is not a {self.target} id.")
             return int(ident)
         if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", ident):
@@ -83,11 +83,14 @@ class Param:
         return ident
 
 
+# ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+DIGITS = re.compile(r"[0-9]{1,18}")
 _PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge", "sa", "eb")
 _DATE = re.compile(
     r"(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
     r"(T(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(\.\d{1,9})?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?",
+    re.ASCII,
 )
 
 
@@ -189,7 +192,7 @@ def parse(params, supported: tuple[Param, ...]) -> Query:
 
 
 def _whole_number(values: list[str], name: str, *, low: int, high: int | None = None) -> int:
-    if len(values) != 1 or not values[0].isdigit() or len(values[0]) > 9:
+    if len(values) != 1 or not re.fullmatch(r"[0-9]{1,9}", values[0]):
         raise BadRequest(f"{name} must be a single whole number.")
     number = int(values[0])
     if number < low or (high is not None and number > high):

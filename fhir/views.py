@@ -189,13 +189,13 @@ def _parse_id(rtype: ResourceType, ident: str):
         except ValueError:
             raise Http404 from None
     if rtype.id_kind == "int":
-        if not ident.isdigit() or len(ident) > 18:
+        if not search.DIGITS.fullmatch(ident):
             raise Http404
         return int(ident)
     return ident
 
 
-def _rows(rtype: ResourceType, access, queryset) -> list:
+def _rows(rtype: ResourceType, queryset):
     return queryset.select_related(*rtype.related) if rtype.related else queryset
 
 
@@ -220,7 +220,7 @@ def read(request, access, type_name: str, ident: str):
     if rtype is None:
         return _unknown_type(type_name)
     queryset = rtype.scope(access).filter(**{rtype.id_lookup: _parse_id(rtype, ident)})
-    row = _rows(rtype, access, queryset).first()
+    row = _rows(rtype, queryset).first()
     if row is None:
         raise Http404
     resources = rtype.render(access, [row])
@@ -240,7 +240,7 @@ def search_type(request, access, type_name: str):
     query = search.parse(request.GET, rtype.params)
     queryset = search.apply(rtype.scope(access), query).order_by(*rtype.order)
     # One row past the page says whether there is a next page, without a COUNT over the scope.
-    rows = list(_rows(rtype, access, queryset)[query.offset : query.offset + query.count + 1])
+    rows = list(_rows(rtype, queryset)[query.offset : query.offset + query.count + 1])
     has_next = len(rows) > query.count
     rows = rows[: query.count]
     resources = rtype.render(access, rows)

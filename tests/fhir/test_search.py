@@ -7,8 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from fhir.registry import TYPES
+from fhir.search import Param
 from tests.factories import AppointmentFactory
 from tests.fhir.conftest import CHICAGO, NOW, entries, ids
 
@@ -187,3 +190,17 @@ def test_a_page_costs_the_same_queries_at_10_and_at_100(
             )
             for resource in entries(large_page)
         )
+
+
+NASTY = ["²", "\x00", "Patient/\x00", "ge", "2027-13-01", "9" * 40, "a,b,,", "ltx", "%", "//"]
+
+
+@override_settings(FHIR_RATE_LIMIT=0)  # hundreds of requests in a minute
+def test_no_value_of_any_parameter_of_any_type_gives_a_500(chaska, make_referral, fhir):
+    make_referral(chaska)
+    for name, rtype in TYPES.items():
+        for param in (*rtype.params, Param("_count", "", "", ""), Param("_offset", "", "", "")):
+            for value in NASTY:
+                response = fhir(name, **{param.name: value})
+                assert response.status_code in (200, 400), (name, param.name, value)
+                assert response.body["resourceType"] in ("Bundle", "OperationOutcome")
