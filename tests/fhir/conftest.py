@@ -16,6 +16,7 @@ from tests.factories import (
     ServiceFactory,
     WorkingHoursFactory,
     make_intake,
+    make_staff,
 )
 from triage.models import Pathway
 
@@ -66,9 +67,7 @@ def radiographer(chaska, delano):
 
 
 @pytest.fixture
-def scheduler(chaska, delano, staff_at):
-    from tests.factories import make_staff
-
+def scheduler(chaska, delano):
     return make_staff(roles=[roles.SCHEDULER], locations=[chaska, delano])
 
 
