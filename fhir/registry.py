@@ -30,6 +30,8 @@ class ResourceType:
     # Newest first by the primary key: an index walk that stops after one page, at any size.
     order: tuple[str, ...] = ("-id",)
     related: tuple[str, ...] = ()
+    # Columns a page never shows: not read, not decoded (the intake's answers are JSON).
+    deferred: tuple[str, ...] = ()
     # For patient data: the access log's object type and the row's patient id.
     log_type: str | None = None
     patient_of: Callable[[object], int | None] = lambda row: None
@@ -76,6 +78,10 @@ def _referrals_by_intake(intake_ids) -> dict[int, list[Referral]]:
 
 
 def _render_service_requests(access: ClientAccess, rows: list[Referral]) -> list[dict]:
+    # The client's few locations once, rather than a copy joined onto every row.
+    places = {place.pk: place for place in reads.locations(access)}
+    for row in rows:
+        row.intake.preferred_location = places[row.intake.preferred_location_id]
     intake_ids = {row.intake_id for row in rows}
     referrals = _referrals_by_intake(intake_ids)
     visits = defaultdict(list)
@@ -191,10 +197,12 @@ TYPES: dict[str, ResourceType] = {
                 _location("intake__preferred_location__slug", "The clinic the referral is for"),
                 Param("authored", "date", "created_at", "When the referral was made."),
             ),
-            related=(
-                "intake__current_decision",
-                "intake__preferred_location",
-                "intake__patient",
+            related=("intake__current_decision", "intake__patient"),
+            deferred=(
+                "intake__answers",
+                "intake__current_decision__reasons",
+                "intake__current_decision__safety_net",
+                "intake__current_decision__override_reason",
             ),
             log_type="referral",
             patient_of=lambda row: row.intake.patient_id,

@@ -196,7 +196,9 @@ def _parse_id(rtype: ResourceType, ident: str):
 
 
 def _rows(rtype: ResourceType, queryset):
-    return queryset.select_related(*rtype.related) if rtype.related else queryset
+    if rtype.related:
+        queryset = queryset.select_related(*rtype.related)
+    return queryset.defer(*rtype.deferred) if rtype.deferred else queryset
 
 
 def _log(rtype: ResourceType, access, rows, resources) -> None:
