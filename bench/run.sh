@@ -8,7 +8,7 @@
 #   BENCH_PROFILE=always             profile every measurement, not only the ones that miss
 #
 # Steps: migrate, seed the network and the first 1,000 intakes, count the admin queue's queries,
-# seed the rest, measure, report. A measurement that fails is reported and the others still run;
+# seed the rest, measure (among them the FHIR search page), report. A measurement that fails is reported and the others still run;
 # the exit status is then 1. gunicorn and Celery are started and always stopped by the steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,6 +110,7 @@ setup seed_rest "$PY" -m bench seed rest
 step triage_engine triage_engine
 step availability availability
 step admin_queue_full admin_queue --stage full
+step fhir_search fhir_search
 step notification_dispatch notification_dispatch
 step booking_storm booking_storm
 step intake_http intake_http

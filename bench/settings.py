@@ -29,6 +29,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 API_RATE_LIMIT_READ = 0
 API_RATE_LIMIT_WRITE = 0
 RATE_LIMIT_ENABLED = False
+FHIR_RATE_LIMIT = 0
 
 # One line per sent email (its X-Backstride-Notification header), so the notification benchmark
 # can count duplicates and losses; text messages go to files in the run's scratch folder.

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "patients",
     "triage",
     "staff",
+    "fhir",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,10 @@ API_RATE_LIMIT_READ = env.int("API_RATE_LIMIT_READ", default=120)
 API_RATE_LIMIT_WRITE = env.int("API_RATE_LIMIT_WRITE", default=20)
 # Proxies in front of the app whose X-Forwarded-For is believed for anonymous rate limits.
 NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", default=0)
+
+# --- FHIR interface ----------------------------------------------------------------------------
+# Requests per minute per FHIR client unless the client has its own limit; 0 turns it off.
+FHIR_RATE_LIMIT = env.int("FHIR_RATE_LIMIT", default=300)
 
 # --- I18n, static ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

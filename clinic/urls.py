@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("intake/", include("triage.urls")),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("fhir.urls")),
     path("", include("patients.urls")),
 ]

@@ -14,6 +14,7 @@ from staff import (  # noqa: F401  importing them registers their admins
     appointments,
     change_requests,
     dashboard,
+    fhir_clients,
     intakes,
     organisation,
     outbox,
