@@ -100,13 +100,14 @@ def service_list(request):
 def slot_list(request, filters: Query[SlotQuery]):
     # Both are answers, not errors: the schema cannot say "after date_from" or "within a
     # month of it", and a request the schema allows is not refused.
-    if filters.date_to < filters.date_from:
-        return []
-    last_date = min(filters.date_to, filters.date_from + dt.timedelta(days=MAX_SLOT_RANGE_DAYS - 1))
+    # An unknown service or location is refused whatever the dates (the schema's enums).
     service = service_by_slug(filters.service, "query", "service")
     locations = None
     if filters.location is not None:
         locations = [location_by_slug(filters.location, "query", "location")]
+    if filters.date_to < filters.date_from:
+        return []
+    last_date = min(filters.date_to, filters.date_from + dt.timedelta(days=MAX_SLOT_RANGE_DAYS - 1))
     slots = scheduling.available_slots(
         service=service, locations=locations, date_from=filters.date_from, date_to=last_date
     )

@@ -221,6 +221,14 @@ def test_a_date_to_before_date_from_is_an_empty_range(clinic):
     assert response.json() == []
 
 
+@pytest.mark.parametrize("unknown", [{"location": "nowhere"}, {"service": "no-such-service"}])
+def test_an_unknown_location_or_service_is_refused_whatever_the_dates(clinic, unknown):
+    query = {"service": "physio-assessment", "date_from": "2027-01-20", "date_to": "2027-01-12"}
+    response = api().get("/api/v1/slots", query | unknown)
+    assert response.status_code == 422
+    assert next(iter(unknown)) in str(response.json())
+
+
 # --- Authentication -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path"),

@@ -43,6 +43,9 @@ _UNIT_END = re.compile(
 )
 
 
+_LINK = re.compile(r"https?://\S+")
+
+
 def readable_text(markup: str) -> str:
     """The words of some HTML, each unit of reading ending in a full stop."""
     markup = re.sub(r"<(script|style)\b.*?</\1>", " ", markup, flags=re.S | re.I)
@@ -60,6 +63,8 @@ def _units(lines, *, strip_tags: bool) -> str:
     for line in lines:
         if strip_tags:
             line = html.unescape(re.sub(r"<[^>]+>", " ", line))
+        # A link is followed, not read: its random token would count as one long hard word.
+        line = _LINK.sub(" ", line)
         line = " ".join(line.removeprefix("- ").split()).strip(" *")
         if not re.search(r"[A-Za-z]", line):
             continue
