@@ -10,6 +10,7 @@ an API client reads through the same rules as a page.
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clinic import links, roles
-from clinic.models import Appointment, Notification
+from clinic.models import Appointment, DateOverride, Notification
 from clinic.security import client_ip
 from patients.models import AccessLog, Patient
 from triage.models import Intake, TriageDecision, Urgency
@@ -259,6 +260,37 @@ def clashing_appointments(user, *, practitioner_id, start, end) -> QuerySet[Appo
         .select_related("location", "practitioner", "service", "patient__user")
         .order_by("start")
     )
+
+
+def visits_without_their_practitioner(user, override: DateOverride) -> list[Appointment]:
+    """The booked visits on a date override's local day that its practitioner no longer works
+    (those the user may see): all of them on a closed day; on a day of other hours, those
+    outside every one of that day's hours at the visit's site."""
+    day = override.date
+    candidates = clashing_appointments(
+        user,
+        practitioner_id=override.practitioner_id,
+        start=datetime.combine(day - timedelta(days=1), time(), UTC),
+        end=datetime.combine(day + timedelta(days=2), time(), UTC),
+    )
+    visits = [visit for visit in candidates if visit.local_start.date() == day]
+    if not visits:
+        return []
+    that_day = list(DateOverride.objects.filter(practitioner_id=override.practitioner_id, date=day))
+    if any(row.kind == DateOverride.Kind.CLOSED for row in that_day):
+        return visits
+    if not any(row.kind == DateOverride.Kind.INSTEAD for row in that_day):
+        return []  # extra hours only: the usual week still stands
+
+    def worked(visit) -> bool:
+        start, end = visit.local_start.time(), visit.local_end.time()
+        return any(
+            row.location_id == visit.location_id and row.start_time <= start and end <= row.end_time
+            for row in that_day
+            if row.kind != DateOverride.Kind.CLOSED
+        )
+
+    return [visit for visit in visits if not worked(visit)]
 
 
 def search_patients(user, term: str, *, limit: int = 20) -> list[Patient]:

@@ -113,17 +113,94 @@ class TimeOffInline(admin.TabularInline):
         )
 
 
-def clashes_of(request, time_off):
-    return clashing_appointments(
-        request.user,
-        practitioner_id=time_off.practitioner_id,
-        start=time_off.start,
-        end=time_off.end,
+def time_off_clashes(request, time_off) -> list:
+    return list(
+        clashing_appointments(
+            request.user,
+            practitioner_id=time_off.practitioner_id,
+            start=time_off.start,
+            end=time_off.end,
+        )
     )
 
 
-def clashes_url(time_off) -> str:
-    return reverse("admin:clinic_timeoff_clashes", args=[time_off.pk])
+class ClashListAdmin:
+    """Saving a change to a practitioner's days that leaves booked visits without them (time
+    off, a closed day, a day at another site) lands on the list of those visits, each with a
+    one-click move to the nearest free times, other times, or a cancel. Subclasses say which
+    visits clash (`clashing_visits`) and name the change (`clash_subject`)."""
+
+    clash_url_name: str
+
+    def clashing_visits(self, request, obj) -> list:
+        raise NotImplementedError
+
+    def clash_subject(self, obj) -> str:
+        return str(obj)
+
+    def clashes_url(self, obj) -> str:
+        return reverse(f"admin:{self.clash_url_name}", args=[obj.pk])
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if self.clashing_visits(request, obj):
+            return self._to_clashes(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self.clashing_visits(request, obj):
+            return self._to_clashes(request, obj)
+        return super().response_change(request, obj)
+
+    def _to_clashes(self, request, obj):
+        self.message_user(
+            request,
+            f"{obj} is saved. It clashes with booked visits: move or cancel each below.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(self.clashes_url(obj))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/clashes/",
+                self.admin_site.admin_view(self.clashes_view),
+                name=self.clash_url_name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def clashes_view(self, request, pk):
+        """The booked visits the change leaves without their practitioner (those the staff
+        member may see), each with the nearest free times to move it to, other times, or cancel."""
+        obj = self.get_object(request, str(pk))
+        if obj is None:
+            raise Http404("Not found.")
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        visits = self.clashing_visits(request, obj)
+        record_list_access(
+            Access.of(request, via=request.get_full_path()),
+            rows=[(visit.patient_id, visit.public_id) for visit in visits],
+            object_type="appointment list",
+        )
+        may_change = request.user.has_perm(front_desk.CHANGE_PERMISSION)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Visits clashing with {obj}",
+            "subject": self.clash_subject(obj),
+            "may_change": may_change,
+            "here": request.get_full_path(),
+            "rows": [
+                {
+                    "visit": visit,
+                    "when": f"{visit.local_start:%a %d %b %Y, %H:%M %Z}",
+                    "nearest": front_desk.nearest_rows(visit) if may_change else [],
+                }
+                for visit in visits
+            ],
+        }
+        return TemplateResponse(request, "admin/clinic/clashes.html", context)
 
 
 @admin.register(Practitioner)
@@ -158,13 +235,13 @@ class PractitionerAdmin(LocationScopedAdmin, admin.ModelAdmin):
         if formset.model is not TimeOff:
             return
         for time_off in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-            if clashes_of(request, time_off).exists():
+            if time_off_clashes(request, time_off):
                 self.message_user(
                     request,
                     format_html(
                         '{} clashes with booked visits: <a href="{}">move or cancel them</a>.',
                         time_off,
-                        clashes_url(time_off),
+                        reverse("admin:clinic_timeoff_clashes", args=[time_off.pk]),
                     ),
                     messages.WARNING,
                 )
@@ -203,7 +280,8 @@ class WorkingHoursAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.Mode
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmin):
+class TimeOffAdmin(ClashListAdmin, PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmin):
+    clash_url_name = "clinic_timeoff_clashes"
     scope_location_field = "practitioner__locations"
     scope_distinct = True
     list_display = ("practitioner", "start", "end", "reason")
@@ -230,65 +308,8 @@ class TimeOffAdmin(PractitionerChoiceMixin, LocationScopedAdmin, admin.ModelAdmi
             obj is None or practitioner_wholly_in_scope(request, obj.practitioner)
         )
 
-    # --- visits the time off clashes with
+    def clashing_visits(self, request, obj) -> list:
+        return time_off_clashes(request, obj)
 
-    def response_add(self, request, obj, post_url_continue=None):
-        if clashes_of(request, obj).exists():
-            return self._to_clashes(request, obj)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if clashes_of(request, obj).exists():
-            return self._to_clashes(request, obj)
-        return super().response_change(request, obj)
-
-    def _to_clashes(self, request, obj):
-        self.message_user(
-            request,
-            f"{obj} is saved. It clashes with booked visits: move or cancel each below.",
-            messages.WARNING,
-        )
-        return HttpResponseRedirect(clashes_url(obj))
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/clashes/",
-                self.admin_site.admin_view(self.clashes_view),
-                name="clinic_timeoff_clashes",
-            ),
-            *super().get_urls(),
-        ]
-
-    def clashes_view(self, request, pk):
-        """The booked visits this time off covers (those the staff member may see), each with
-        the nearest free times to move it to in one click, other times, or cancel."""
-        time_off = self.get_object(request, str(pk))
-        if time_off is None:
-            raise Http404("No such time off.")
-        if not self.has_view_permission(request, time_off):
-            raise PermissionDenied
-        visits = list(clashes_of(request, time_off))
-        record_list_access(
-            Access.of(request, via=request.get_full_path()),
-            rows=[(visit.patient_id, visit.public_id) for visit in visits],
-            object_type="appointment list",
-        )
-        may_change = request.user.has_perm(front_desk.CHANGE_PERMISSION)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"Visits clashing with {time_off}",
-            "time_off": time_off,
-            "may_change": may_change,
-            "here": request.get_full_path(),
-            "rows": [
-                {
-                    "visit": visit,
-                    "when": f"{visit.local_start:%a %d %b %Y, %H:%M %Z}",
-                    "nearest": front_desk.nearest_rows(visit) if may_change else [],
-                }
-                for visit in visits
-            ],
-        }
-        return TemplateResponse(request, "admin/clinic/timeoff/clashes.html", context)
+    def clash_subject(self, obj) -> str:
+        return "this time off"

@@ -23,7 +23,9 @@ from django.utils import timezone
 from clinic import scheduling
 from clinic.models import AppointmentStatus, DateOverride, Service
 from patients import services as patient_services
+from patients.selectors import visits_without_their_practitioner
 from staff.forms import ScheduleBookForm, ScheduleSearchForm
+from staff.organisation import ClashListAdmin
 from staff.scope import (
     LocationScopedAdmin,
     practitioner_wholly_in_scope,
@@ -213,9 +215,12 @@ class DateOverrideForm(forms.ModelForm):
 
 
 @admin.register(DateOverride)
-class DateOverrideAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class DateOverrideAdmin(ClashListAdmin, LocationScopedAdmin, admin.ModelAdmin):
     """One-off days: hours at another site, extra hours, or a closed day (see
-    clinic.scheduling.availability for how they change the week)."""
+    clinic.scheduling.availability for how they change the week). Saving one that leaves booked
+    visits without their practitioner lands on the list of those visits."""
+
+    clash_url_name = "clinic_dateoverride_clashes"
 
     form = DateOverrideForm
     scope_location_field = "practitioner__locations"
@@ -241,6 +246,12 @@ class DateOverrideAdmin(LocationScopedAdmin, admin.ModelAdmin):
         elif db_field.name == "practitioner":
             kwargs["queryset"] = practitioners_in_scope(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def clashing_visits(self, request, obj) -> list:
+        return visits_without_their_practitioner(request.user, obj)
+
+    def clash_subject(self, obj) -> str:
+        return "this day's change"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

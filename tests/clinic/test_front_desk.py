@@ -16,6 +16,7 @@ from clinic.models import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
+    DateOverride,
     NotificationKind,
     TimeOff,
 )
@@ -360,6 +361,51 @@ def test_time_off_over_booked_visits_lists_them_and_one_click_moves_one(
     assert "with Sam Physio" in notice.body
     assert int(parse(calendar_of(notice)).vevent.sequence.value) == 1
     assert visit.notifications.filter(kind=NotificationKind.RESCHEDULE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "hours", "listed"),
+    [
+        ("closed", ("", ""), True),
+        ("instead", ("13:00", "17:00"), True),  # afternoon only: the 10:00 visit is outside
+        ("instead", ("09:00", "12:00"), False),  # the morning still covers it
+        ("extra", ("18:00", "20:00"), False),  # the usual week stands
+    ],
+)
+def test_a_changed_day_over_booked_visits_lists_those_it_leaves_without_their_practitioner(
+    client, chaska, robin, patient, service, kind, hours, listed
+):
+    visit = scheduling.appointment_book(
+        patient=patient,
+        service=service,
+        location=chaska,
+        practitioner=robin,
+        start=at(TUESDAY, 10),
+        intake=patient.intakes.get(),
+        booked_by=patient.user,
+    )
+    manager = make_staff(roles=[roles.LOCATION_MANAGER], locations=[chaska])
+    admin_login(client, manager)
+
+    saved = client.post(
+        reverse("admin:clinic_dateoverride_add"),
+        {
+            "practitioner": robin.pk,
+            "date": TUESDAY.isoformat(),
+            "kind": kind,
+            "location": "" if kind == "closed" else chaska.pk,
+            "start_time": hours[0],
+            "end_time": hours[1],
+            "note": "Covering a course",
+        },
+    )
+    assert saved.status_code == 302
+    override = DateOverride.objects.get(practitioner=robin)
+    clashes = reverse("admin:clinic_dateoverride_clashes", args=[override.pk])
+    assert (saved.url == clashes) is listed
+    page = client.get(clashes).content.decode()
+    assert ("Tue 09 Mar 2027, 10:00 CST" in page) is listed
+    assert (f"/admin/clinic/appointment/{visit.pk}/change/" in page) is listed
 
 
 def test_time_off_of_another_location_has_no_clash_page_for_me(client, scheduler, delano):
