@@ -10,6 +10,7 @@ from django.apps import apps
 
 PATIENT_DATA_MODELS = [
     "patients.Patient",
+    "patients.ConsentRecord",
     "triage.Intake",
     "triage.TriageDecision",
     "clinic.Appointment",

@@ -26,7 +26,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Follows PORT (scripts/run.sh, `PORT=8100 make run`) so email links reach the running server.
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     # django.contrib.admin with the staff site that asks for an authenticator code.
@@ -263,6 +266,13 @@ SMS_FILE_PATH = str(VAR_DIR / "sms")
 # Seconds a mail or SMS gateway may take to answer; EMAIL_URL cannot carry it, hence its own.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# clinic.sms.TwilioSMSBackend, and the signature check of Twilio's inbound webhook (STOP/START).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+# Raise it when the privacy notice (templates/patients/privacy_notice.html) changes: every
+# patient is asked to accept the new one at their next visit.
+PRIVACY_NOTICE_VERSION = "2026-12"
 # Transient send failures are retried with capped backoff for this long, then marked failed.
 NOTIFICATION_RETRY_HOURS = env.int("NOTIFICATION_RETRY_HOURS", default=24)
 # An alert nobody acknowledged goes to the next contact and the managers after this, again and

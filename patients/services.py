@@ -13,6 +13,7 @@ from clinic.models import (
     NotificationKind,
     WaitlistEntry,
 )
+from patients import consent
 from patients.models import ContactPreference, Patient
 from triage import services as triage_services
 from triage.models import Intake
@@ -107,14 +108,20 @@ def schedule_for_intake(
     The patient record is the intake's, or made from its contact details
     (`patient_for_intake`). The booking is the normal `appointment_book(online=False)`, which
     plans the confirmation with its signed manage link. A patient without an account who agreed
-    to texts (`sms_consent`, recorded as their contact preference) and has a valid phone gets
-    the confirmation by text message and by email. Raises what `appointment_book` raises; the
-    patient record stays made when the time was taken, for the next try.
+    to texts (`sms_consent`, recorded as their opt-in, by the staff member) and has a valid
+    phone gets the confirmation by text message and by email. Raises what `appointment_book`
+    raises; the patient record stays made when the time was taken, for the next try.
     """
     patient = patient_for_intake(intake=intake)
     if sms_consent and not patient.has_account and patient.phone:
         patient.contact_preference = ContactPreference.SMS
         patient.save(update_fields=["contact_preference", "updated_at"])
+        consent.sms_opt_in(
+            patient=patient,
+            source=consent.Source.STAFF,
+            by=booked_by,
+            detail="The patient agreed to texts (told staff when scheduled).",
+        )
     appointment = scheduling.appointment_book(
         patient=patient,
         service=service,
@@ -125,7 +132,7 @@ def schedule_for_intake(
         booked_by=booked_by,
         online=False,
     )
-    if not patient.has_account and patient.contact_preference == ContactPreference.SMS:
+    if not patient.has_account and patient.sms_number:
         # Email too: the booking planned the text; a person without an account has no
         # other place to find the time and the link.
         notifications.plan(
@@ -191,10 +198,19 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def patient_update_profile(*, patient: Patient, data: dict) -> Patient:
-    """Save the profile fields a patient may change; auditlog records the change."""
+def patient_update_profile(*, patient: Patient, data: dict, by=None) -> Patient:
+    """Save the profile fields a patient may change; auditlog records the change. `sms_opt_in`
+    (the "text me" box) records an opt-in to texts at the number saved, again when the number
+    changes, or an opt-out when it is cleared."""
+    old_phone = patient.phone
     for name in PROFILE_FIELDS:
         if name in data:
             setattr(patient, name, data[name])
     patient.save()
+    if "sms_opt_in" in data:
+        opted_in = patient.sms_opt_in_at is not None
+        if data["sms_opt_in"] and (not opted_in or patient.phone != old_phone):
+            consent.sms_opt_in(patient=patient, source=consent.Source.PATIENT, by=by)
+        elif not data["sms_opt_in"] and opted_in:
+            consent.sms_opt_out(patient=patient, source=consent.Source.PATIENT, by=by)
     return patient

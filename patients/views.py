@@ -182,7 +182,7 @@ def profile(request):
     # Bound on every POST, even an empty one, so missing fields are named rather than ignored.
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=patient)
     if form.is_bound and form.is_valid():
-        services.patient_update_profile(patient=patient, data=form.cleaned_data)
+        services.patient_update_profile(patient=patient, data=form.cleaned_data, by=request.user)
         messages.success(request, "Your details are saved.")
         return redirect("patients:dashboard")
     return render(request, "patients/profile.html", {"form": form})

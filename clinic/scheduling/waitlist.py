@@ -17,7 +17,6 @@ from clinic.errors import NotAllowed
 from clinic.models import (
     Appointment,
     AppointmentStatus,
-    NotificationChannel,
     NotificationKind,
     WaitlistEntry,
 )
@@ -93,7 +92,7 @@ def offer_to_waitlist(*, appointment: Appointment, now: datetime | None = None):
     )
     if entry is None:
         return None
-    channel, recipient = _channel(entry.patient)
+    channel, recipient = notifications.patient_channel(entry.patient)
     local_start = appointment.start.astimezone(location.zone)
     label = (
         f"{dateformat.format(local_start, 'l j F, g:i A T')} at {location.name} "
@@ -119,9 +118,3 @@ def offer_to_waitlist(*, appointment: Appointment, now: datetime | None = None):
             "appointment": {"service": {"name": appointment.service.name}},
         },
     )
-
-
-def _channel(patient) -> tuple[str, str]:
-    if patient.contact_preference == NotificationChannel.SMS and patient.phone:
-        return NotificationChannel.SMS, str(patient.phone)
-    return NotificationChannel.EMAIL, patient.email
