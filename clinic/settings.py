@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.PrivacyNoticeMiddleware",
     "clinic.middleware.StaffIdleTimeoutMiddleware",
     "clinic.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -188,6 +189,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_ADAPTER = "patients.adapters.PatientAccountAdapter"
+# The required "I accept the privacy notice" box on the sign-up form.
+ACCOUNT_SIGNUP_FORM_CLASS = "patients.forms_privacy.SignupConsentForm"
 
 # OWASP ASVS 2.2.1: lock out by username, and by username and address, 30 minutes cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

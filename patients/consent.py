@@ -18,6 +18,12 @@ def privacy_notice_current(patient: Patient) -> bool:
     return patient.privacy_notice_version == settings.PRIVACY_NOTICE_VERSION
 
 
+def user_accepted_current_notice(user) -> bool:
+    return Patient.objects.filter(
+        user=user, privacy_notice_version=settings.PRIVACY_NOTICE_VERSION
+    ).exists()
+
+
 @transaction.atomic
 def accept_privacy_notice(*, patient: Patient, by=None) -> None:
     patient.privacy_notice_version = settings.PRIVACY_NOTICE_VERSION

@@ -14,7 +14,7 @@ from clinic.models import (
     WaitlistEntry,
 )
 from patients import consent
-from patients.models import ContactPreference, Patient
+from patients.models import ConsentRecord, ContactPreference, Patient
 from triage import services as triage_services
 from triage.models import Intake
 
@@ -171,6 +171,9 @@ def claim_records(*, user) -> list[Patient]:
     claimed = []
     for orphan in orphans:
         own = Patient.objects.filter(user=user).first()
+        if own is not None and not _holds_care(own):
+            _give_up_signup_record(own, to=orphan)
+            own = None
         if own is None:
             orphan.user = user
             orphan.save(update_fields=["user", "updated_at"])
@@ -185,6 +188,25 @@ def claim_records(*, user) -> list[Patient]:
                     row.save(update_fields=["patient"])
         claimed.append(orphan)
     return claimed
+
+
+def _holds_care(patient: Patient) -> bool:
+    return (
+        Intake.objects.filter(patient=patient).exists()
+        or Appointment.objects.filter(patient=patient).exists()
+        or WaitlistEntry.objects.filter(patient=patient).exists()
+    )
+
+
+def _give_up_signup_record(own: Patient, *, to: Patient) -> None:
+    """The record made at sign-up only to hold the privacy acceptance gives way to the record
+    staff made (which has the person's details): its consents move over, then it goes."""
+    to.privacy_notice_version = own.privacy_notice_version
+    to.privacy_notice_accepted_at = own.privacy_notice_accepted_at
+    to.save(update_fields=["privacy_notice_version", "privacy_notice_accepted_at", "updated_at"])
+    # A re-pointing, not an edit: the history itself is unchanged.
+    ConsentRecord.objects.filter(patient=own).update(patient=to)
+    own.delete()
 
 
 PROFILE_FIELDS = (
