@@ -5,7 +5,6 @@ intakes are booked online, protocol section 7), and whether the patient may stil
 
 import datetime as dt
 
-from django.conf import settings
 from django.utils import timezone
 
 from clinic import scheduling
@@ -19,7 +18,7 @@ def patient_may_change(appointment) -> bool:
     return (
         appointment.is_active
         and scheduling.online_change_refusal(appointment) is None
-        and appointment.start - timezone.now() >= settings.BOOKING_CHANGE_CUTOFF
+        and scheduling.before_change_cutoff(appointment, timezone.now())
     )
 
 

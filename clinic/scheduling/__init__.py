@@ -41,6 +41,7 @@ from clinic.scheduling.offers import (
 )
 from clinic.scheduling.rules import (
     availability_clock,
+    before_change_cutoff,
     check_booking_allowed,
     intake_for_booking,
     online_change_refusal,
@@ -64,6 +65,7 @@ __all__ = [
     "appointment_set_status",
     "availability_clock",
     "available_slots",
+    "before_change_cutoff",
     "change_request_create",
     "change_request_handle",
     "check_booking_allowed",
