@@ -86,7 +86,7 @@ class PrivacyNoticeMiddleware:
     Only page reads are redirected: a form being sent is let through rather than lost, and the
     next page asks. Sign-in and account pages, the notice itself, the API and the staff site
     are never held up. The accepted version is remembered in the session, so it costs one
-    query per session. Goes after AuthenticationMiddleware.
+    query per session. Goes after StaffSecondFactorMiddleware.
     """
 
     SESSION_KEY = "privacy_notice_version"
@@ -103,7 +103,11 @@ class PrivacyNoticeMiddleware:
 
     def _must_accept(self, request) -> bool:
         user = request.user
-        if not user.is_authenticated or user.is_staff or request.method not in ("GET", "HEAD"):
+        if (
+            not user.is_authenticated
+            or roles.is_privileged(user)
+            or request.method not in ("GET", "HEAD")
+        ):
             return False
         path = request.path
         static = "/" + settings.STATIC_URL.lstrip("/")

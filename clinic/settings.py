@@ -69,9 +69,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "clinic.middleware.PrivacyNoticeMiddleware",
     "clinic.middleware.StaffIdleTimeoutMiddleware",
     "clinic.middleware.StaffSecondFactorMiddleware",
+    # After the staff checks: staff never see it, and a half-signed-in one is signed out first.
+    "clinic.middleware.PrivacyNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
