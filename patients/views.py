@@ -29,6 +29,7 @@ def home(request):
 def dashboard(request):
     patient = services.patient_for_user(request.user)
     context = {"patient": patient, **selectors.dashboard_data(patient=patient)}
+    context["checks"] = booking.account_checks(patient=patient, intakes=context["intakes"])
     return render(request, "patients/dashboard.html", context)
 
 
