@@ -85,11 +85,10 @@ class PrivacyNoticeMiddleware:
 
     Only page reads are redirected: a form being sent is let through rather than lost, and the
     next page asks. Sign-in and account pages, the notice itself, the API and the staff site
-    are never held up. The accepted version is remembered in the session, so it costs one
-    query per session. Goes after StaffSecondFactorMiddleware.
+    are never held up. One indexed query per patient page read (not cached in the session, so
+    a version raised mid-session asks at once). Goes after StaffSecondFactorMiddleware.
     """
 
-    SESSION_KEY = "privacy_notice_version"
     OPEN_PREFIXES = ("/accounts/", "/api/", "/admin/", "/sms/", "/healthz", "/favicon.ico")
 
     def __init__(self, get_response):
@@ -115,12 +114,7 @@ class PrivacyNoticeMiddleware:
             return False
         if path in (reverse("patients:privacy_notice_accept"), reverse("patients:privacy_notice")):
             return False
-        if request.session.get(self.SESSION_KEY) == settings.PRIVACY_NOTICE_VERSION:
-            return False
-        if consent.user_accepted_current_notice(user):
-            request.session[self.SESSION_KEY] = settings.PRIVACY_NOTICE_VERSION
-            return False
-        return True
+        return not consent.user_accepted_current_notice(user)
 
 
 class RateLimitMiddleware:
