@@ -18,6 +18,7 @@ from django.utils.encoding import smart_str
 
 PATIENT_DATA_MODELS = [
     "patients.Patient",
+    "patients.ConsentRecord",
     "triage.Intake",
     "triage.TriageDecision",
     "clinic.Appointment",

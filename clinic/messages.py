@@ -16,6 +16,7 @@ from django.utils import timezone
 from clinic import calendar, links
 from clinic.models import AppointmentEvent, Notification, NotificationKind, StaffAlert, User
 from clinic.scheduling.availability import nearest_alternatives
+from clinic.scheduling.rules import before_change_cutoff
 
 # Every message that changes what the patient's calendar should show carries the event: the
 # same UID each time, a higher SEQUENCE, and METHOD:CANCEL once cancelled (clinic.calendar).
@@ -47,6 +48,9 @@ def render(notification: Notification) -> Message:
             context.update(
                 appointment=appointment,
                 manage_url=links.manage_url(appointment),
+                # At send time: a visit inside the cutoff is not offered a change online.
+                can_change_online=before_change_cutoff(appointment, timezone.now()),
+                cutoff_hours=int(settings.BOOKING_CHANGE_CUTOFF.total_seconds() // 3600),
             )
             if notification.kind == NotificationKind.CANCELLATION:
                 context["new_times"] = _new_times_if_we_cancelled(appointment)

@@ -10,9 +10,11 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from clinic import roles
 from clinic.security import client_ip
+from patients import consent
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,45 @@ class StaffSecondFactorMiddleware:
                 )
                 return redirect(admin_login)
         return self.get_response(request)
+
+
+class PrivacyNoticeMiddleware:
+    """A signed-in patient who has not accepted the current privacy notice
+    (settings.PRIVACY_NOTICE_VERSION: a new version asks again) is sent to accept it before any
+    other page, then back where they were going.
+
+    Only page reads are redirected: a form being sent is let through rather than lost, and the
+    next page asks. Sign-in and account pages, the notice itself, the API and the staff site
+    are never held up. One indexed query per patient page read (not cached in the session, so
+    a version raised mid-session asks at once). Goes after StaffSecondFactorMiddleware.
+    """
+
+    OPEN_PREFIXES = ("/accounts/", "/api/", "/admin/", "/sms/", "/healthz", "/favicon.ico")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_accept(request):
+            accept = reverse("patients:privacy_notice_accept")
+            return redirect(f"{accept}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    def _must_accept(self, request) -> bool:
+        user = request.user
+        if (
+            not user.is_authenticated
+            or roles.is_privileged(user)
+            or request.method not in ("GET", "HEAD")
+        ):
+            return False
+        path = request.path
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        if path.startswith((*self.OPEN_PREFIXES, static)):
+            return False
+        if path in (reverse("patients:privacy_notice_accept"), reverse("patients:privacy_notice")):
+            return False
+        return not consent.user_accepted_current_notice(user)
 
 
 class RateLimitMiddleware:

@@ -20,8 +20,9 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from clinic import audit, messages
+from clinic import audit, messages, sms
 from clinic.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
+from patients import consent
 
 __all__ = ["NotificationKind", "plan", "plan_intake_check_in"]
 
@@ -104,15 +105,16 @@ def plan_many(
     return [stored.get(n.key) or made[n.key] for n in planned]
 
 
-def _patient_channel(patient) -> tuple[str, str]:
-    if patient.contact_preference == NotificationChannel.SMS and patient.phone:
-        return NotificationChannel.SMS, str(patient.phone)
+def patient_channel(patient) -> tuple[str, str]:
+    """Where a message to this patient goes: a text only with a recorded opt-in, else email."""
+    if number := patient.sms_number:
+        return NotificationChannel.SMS, number
     return NotificationChannel.EMAIL, patient.email
 
 
 def _for_appointment(*, appointment, kind: str, due_at, suffix: str = "") -> Notification:
     """One message about `appointment`, unsaved."""
-    channel, recipient = _patient_channel(appointment.patient)
+    channel, recipient = patient_channel(appointment.patient)
     # Confirmations and notices are about one version of the appointment: include its start so a
     # reschedule plans a fresh notice instead of colliding with the first one.
     version = suffix or appointment.start.strftime("%Y%m%dT%H%MZ")
@@ -289,9 +291,15 @@ def _claim(notification: Notification) -> bool:
 
 
 def _send_claimed(notification: Notification, connection) -> str:
+    if not _may_text(notification):
+        # Planned before a STOP (or never agreed to): no text without a recorded opt-in.
+        notification.status = NotificationStatus.CANCELLED
+        notification.last_error = NO_SMS_CONSENT
+        _record(notification)
+        return notification.status
     try:
         _deliver(notification, connection=connection)
-    except RenderError as error:
+    except (RenderError, sms.PermanentSMSError) as error:
         _record_failure(notification, error, permanent=True)
     except Exception as error:  # any failure is recorded, never rolled back
         _record_failure(notification, error, permanent=False)
@@ -312,6 +320,18 @@ def _send_claimed(notification: Notification, connection) -> str:
                     exc_info=error,
                 )
     return notification.status
+
+
+NO_SMS_CONSENT = "Not sent: no recorded consent to texts at this number."
+
+
+def _may_text(notification: Notification) -> bool:
+    # Staff alerts go to the on-call rota's work phones, not to patients: no patient consent.
+    if notification.channel != NotificationChannel.SMS:
+        return True
+    if notification.kind == NotificationKind.STAFF_ALERT:
+        return True
+    return consent.number_opted_in(notification.recipient)
 
 
 def _record_failure(notification: Notification, error: Exception, *, permanent: bool) -> None:

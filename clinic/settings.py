@@ -26,7 +26,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Follows PORT (scripts/run.sh, `PORT=8100 make run`) so email links reach the running server.
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     # django.contrib.admin with the staff site that asks for an authenticator code.
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.StaffIdleTimeoutMiddleware",
     "clinic.middleware.StaffSecondFactorMiddleware",
+    # After the staff checks: staff never see it, and a half-signed-in one is signed out first.
+    "clinic.middleware.PrivacyNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -191,6 +196,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_ADAPTER = "patients.adapters.PatientAccountAdapter"
+# The required "I accept the privacy notice" box on the sign-up form.
+ACCOUNT_SIGNUP_FORM_CLASS = "patients.forms_privacy.SignupConsentForm"
 
 # OWASP ASVS 2.2.1: lock out by username, and by username and address, 30 minutes cool-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -271,6 +278,13 @@ SMS_FILE_PATH = str(VAR_DIR / "sms")
 # Seconds a mail or SMS gateway may take to answer; EMAIL_URL cannot carry it, hence its own.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# clinic.sms.TwilioSMSBackend, and the signature check of Twilio's inbound webhook (STOP/START).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+# Raise it when the privacy notice (templates/patients/privacy_notice.html) changes: every
+# patient is asked to accept the new one at their next visit.
+PRIVACY_NOTICE_VERSION = "2026-12"
 # Transient send failures are retried with capped backoff for this long, then marked failed.
 NOTIFICATION_RETRY_HOURS = env.int("NOTIFICATION_RETRY_HOURS", default=24)
 # An alert nobody acknowledged goes to the next contact and the managers after this, again and

@@ -8,6 +8,8 @@ from staff.admin import admin_dashboard
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("calendar/<str:token>.ics", views.practitioner_feed, name="practitioner_feed"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("sms/inbound", views.sms_inbound, name="sms_inbound"),
     path("admin/dashboard/", admin_dashboard, name="admin_dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -6,6 +6,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location
 from clinic.scheduling import parse_slot_key
@@ -106,6 +108,16 @@ class WaitlistForm(forms.Form):
 
 
 class ProfileForm(RefusesControlCharacters, forms.ModelForm):
+    # US law (TCPA) asks for express consent before automated texts: an explicit box, never
+    # ticked for the patient, and the time it was ticked is recorded (patients.consent).
+    sms_opt_in = forms.BooleanField(
+        required=False,
+        label=_(
+            "Text me appointment confirmations, reminders and updates at this number. "
+            "Reply STOP to any text to stop them, START to start again."
+        ),
+    )
+
     class Meta:
         model = Patient
         fields = PROFILE_FIELDS
@@ -117,6 +129,12 @@ class ProfileForm(RefusesControlCharacters, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        agreed_at = self.instance.sms_opt_in_at
+        self.fields["sms_opt_in"].initial = agreed_at is not None
+        if agreed_at is not None:
+            self.fields["sms_opt_in"].help_text = _("You agreed to texts on %(date)s.") % {
+                "date": date_format(timezone.localtime(agreed_at), "DATE_FORMAT")
+            }
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save"))
 
@@ -130,4 +148,10 @@ class ProfileForm(RefusesControlCharacters, forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("contact_preference") == ContactPreference.SMS and not cleaned.get("phone"):
             self.add_error("phone", "Add a mobile number to get text messages.")
+        elif cleaned.get("sms_opt_in") and not cleaned.get("phone"):
+            self.add_error("phone", _("Add a mobile number to get text messages."))
+        elif cleaned.get("contact_preference") == ContactPreference.SMS and not cleaned.get(
+            "sms_opt_in"
+        ):
+            self.add_error("sms_opt_in", _("Tick this box to get text messages, or choose email."))
         return cleaned

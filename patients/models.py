@@ -33,6 +33,12 @@ class Patient(models.Model):
         "clinic.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    # Consent, current state (patients.consent changes it; ConsentRecord keeps the history).
+    sms_opt_in_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient agreed to texts at `phone`; empty: none."
+    )
+    privacy_notice_version = models.CharField(max_length=20, blank=True)
+    privacy_notice_accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +65,56 @@ class Patient(models.Model):
     @property
     def has_account(self) -> bool:
         return self.user_id is not None
+
+    @property
+    def sms_number(self) -> str:
+        """The number we may text, or "": texts need the patient's choice, a phone and a
+        recorded opt-in (US TCPA: express consent before automated texts; STOP withdraws it)."""
+        if (
+            self.contact_preference == ContactPreference.SMS
+            and self.phone
+            and self.sms_opt_in_at is not None
+        ):
+            return str(self.phone)
+        return ""
+
+
+class ConsentRecord(models.Model):
+    """Append-only history of a patient's consents: each acceptance, opt-in and opt-out, with
+    who recorded it and how. The Patient row holds the current state."""
+
+    class Kind(models.TextChoices):
+        PRIVACY_NOTICE = "privacy_notice", "Privacy notice"
+        SMS = "sms", "Text messages"
+
+    class Source(models.TextChoices):
+        PATIENT = "patient", "The patient, online"
+        STAFF = "staff", "Staff, for the patient"
+        SMS_KEYWORD = "sms_keyword", "A text the patient sent (STOP, START)"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    granted = models.BooleanField()
+    version = models.CharField(max_length=20, blank=True, help_text="Privacy notice version.")
+    phone = models.CharField(max_length=20, blank=True, help_text="The number texts go to.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        verb = "agreed to" if self.granted else "withdrew"
+        return f"{self.patient_id} {verb} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Consent history is append-only.")
+        super().save(*args, **kwargs)
 
 
 class AccessLog(models.Model):

@@ -29,7 +29,7 @@ from clinic.models import (
     NotificationStatus,
     WaitlistEntry,
 )
-from patients.models import AccessLog, ContactPreference, Patient
+from patients.models import AccessLog, ConsentRecord, ContactPreference, Patient
 from patients.selectors import Access, record_access
 from triage.advice import question_for
 from triage.models import Intake, TriageDecision
@@ -136,6 +136,11 @@ def _profile(patient: Patient) -> dict:
         "date_of_birth": patient.date_of_birth,
         "phone": str(patient.phone or ""),
         "contact_preference": patient.get_contact_preference_display(),
+        "texts_agreed_at": patient.sms_opt_in_at,
+        "privacy_notice": {
+            "version": patient.privacy_notice_version,
+            "accepted_at": patient.privacy_notice_accepted_at,
+        },
         "preferred_location": patient.preferred_location.name if patient.preferred_location else "",
         "account_created_at": patient.created_at,
         "deletion_requested_at": patient.deletion_requested_at,
@@ -300,7 +305,10 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
         patient.date_of_birth = None
         patient.phone = ""
         patient.contact_preference = ContactPreference.EMAIL
+        patient.sms_opt_in_at = None
         patient.save()
+        # The consent history stays (what was agreed, when, by whom) without the number.
+        patient.consents.exclude(phone="").update(phone="")
 
         user = patient.user
         EmailAddress.objects.filter(user=user).delete()
@@ -330,6 +338,7 @@ def _audit_trail_of(patient: Patient, *, message_ids: list) -> dict:
         Intake: list(Intake.objects.filter(patient=patient).values_list("pk", flat=True)),
         Notification: message_ids,
         WaitlistEntry: list(patient.waitlist_entries.values_list("pk", flat=True)),
+        ConsentRecord: list(patient.consents.values_list("pk", flat=True)),
     }
 
 

@@ -13,7 +13,8 @@ from clinic.models import (
     NotificationKind,
     WaitlistEntry,
 )
-from patients.models import ContactPreference, Patient
+from patients import consent
+from patients.models import ConsentRecord, ContactPreference, Patient
 from triage import services as triage_services
 from triage.models import Intake
 
@@ -108,14 +109,20 @@ def schedule_for_intake(
     The patient record is the intake's, or made from its contact details
     (`patient_for_intake`). The booking is the normal `appointment_book(online=False)`, which
     plans the confirmation with its signed manage link. A patient without an account who agreed
-    to texts (`sms_consent`, recorded as their contact preference) and has a valid phone gets
-    the confirmation by text message and by email. Raises what `appointment_book` raises; the
-    patient record stays made when the time was taken, for the next try.
+    to texts (`sms_consent`, recorded as their opt-in, by the staff member) and has a valid
+    phone gets the confirmation by text message and by email. Raises what `appointment_book`
+    raises; the patient record stays made when the time was taken, for the next try.
     """
     patient = patient_for_intake(intake=intake)
     if sms_consent and not patient.has_account and patient.phone:
         patient.contact_preference = ContactPreference.SMS
         patient.save(update_fields=["contact_preference", "updated_at"])
+        consent.sms_opt_in(
+            patient=patient,
+            source=consent.Source.STAFF,
+            by=booked_by,
+            detail="The patient agreed to texts (told staff when scheduled).",
+        )
     appointment = scheduling.appointment_book(
         patient=patient,
         service=service,
@@ -126,7 +133,7 @@ def schedule_for_intake(
         booked_by=booked_by,
         online=False,
     )
-    if not patient.has_account and patient.contact_preference == ContactPreference.SMS:
+    if not patient.has_account and patient.sms_number:
         # Email too: the booking planned the text; a person without an account has no
         # other place to find the time and the link.
         notifications.plan(
@@ -165,6 +172,9 @@ def claim_records(*, user) -> list[Patient]:
     claimed = []
     for orphan in orphans:
         own = Patient.objects.filter(user=user).first()
+        if own is not None and not _holds_care(own):
+            _give_up_signup_record(own, to=orphan)
+            own = None
         if own is None:
             orphan.user = user
             orphan.save(update_fields=["user", "updated_at"])
@@ -181,6 +191,25 @@ def claim_records(*, user) -> list[Patient]:
     return claimed
 
 
+def _holds_care(patient: Patient) -> bool:
+    return (
+        Intake.objects.filter(patient=patient).exists()
+        or Appointment.objects.filter(patient=patient).exists()
+        or WaitlistEntry.objects.filter(patient=patient).exists()
+    )
+
+
+def _give_up_signup_record(own: Patient, *, to: Patient) -> None:
+    """The record made at sign-up only to hold the privacy acceptance gives way to the record
+    staff made (which has the person's details): its consents move over, then it goes."""
+    to.privacy_notice_version = own.privacy_notice_version
+    to.privacy_notice_accepted_at = own.privacy_notice_accepted_at
+    to.save(update_fields=["privacy_notice_version", "privacy_notice_accepted_at", "updated_at"])
+    # A re-pointing, not an edit: the history itself is unchanged.
+    ConsentRecord.objects.filter(patient=own).update(patient=to)
+    own.delete()
+
+
 PROFILE_FIELDS = (
     "first_name",
     "last_name",
@@ -192,10 +221,19 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def patient_update_profile(*, patient: Patient, data: dict) -> Patient:
-    """Save the profile fields a patient may change; auditlog records the change."""
+def patient_update_profile(*, patient: Patient, data: dict, by=None) -> Patient:
+    """Save the profile fields a patient may change; auditlog records the change. `sms_opt_in`
+    (the "text me" box) records an opt-in to texts at the number saved, again when the number
+    changes, or an opt-out when it is cleared."""
+    old_phone = patient.phone
     for name in PROFILE_FIELDS:
         if name in data:
             setattr(patient, name, data[name])
     patient.save()
+    if "sms_opt_in" in data:
+        opted_in = patient.sms_opt_in_at is not None
+        if data["sms_opt_in"] and (not opted_in or patient.phone != old_phone):
+            consent.sms_opt_in(patient=patient, source=consent.Source.PATIENT, by=by)
+        elif not data["sms_opt_in"] and opted_in:
+            consent.sms_opt_out(patient=patient, source=consent.Source.PATIENT, by=by)
     return patient

@@ -46,6 +46,12 @@ urlpatterns = [
 from patients import views_privacy  # noqa: E402
 
 urlpatterns += [
+    path("privacy-notice/", views_privacy.privacy_notice, name="privacy_notice"),
+    path(
+        "me/privacy-notice/accept/",
+        views_privacy.privacy_notice_accept,
+        name="privacy_notice_accept",
+    ),
     path("me/privacy/", views_privacy.privacy_home, name="privacy"),
     path("me/privacy/my-data.json", views_privacy.data_export_json, name="privacy_export_json"),
     path("me/privacy/my-data/", views_privacy.data_export_page, name="privacy_export"),

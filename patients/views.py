@@ -29,6 +29,7 @@ def home(request):
 def dashboard(request):
     patient = services.patient_for_user(request.user)
     context = {"patient": patient, **selectors.dashboard_data(patient=patient)}
+    context["checks"] = booking.account_checks(patient=patient, intakes=context["intakes"])
     return render(request, "patients/dashboard.html", context)
 
 
@@ -182,7 +183,7 @@ def profile(request):
     # Bound on every POST, even an empty one, so missing fields are named rather than ignored.
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=patient)
     if form.is_bound and form.is_valid():
-        services.patient_update_profile(patient=patient, data=form.cleaned_data)
+        services.patient_update_profile(patient=patient, data=form.cleaned_data, by=request.user)
         messages.success(request, "Your details are saved.")
         return redirect("patients:dashboard")
     return render(request, "patients/profile.html", {"form": form})

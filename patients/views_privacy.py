@@ -3,17 +3,19 @@
 There is no id in these URLs: a patient only ever reaches their own record.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic.errors import NotAllowed
-from patients import privacy, services
-from patients.forms_privacy import DeletionRequestForm
+from patients import consent, privacy, services
+from patients.forms_privacy import DeletionRequestForm, PrivacyNoticeAcceptForm
 from patients.selectors import Access
 
 
@@ -77,3 +79,30 @@ def deletion_withdraw(request):
     else:
         messages.success(request, "Your request to delete your account is withdrawn.")
     return redirect("patients:privacy")
+
+
+def privacy_notice(request):
+    """The privacy notice, public: linked from the sign-up box and every page's footer."""
+    return render(
+        request, "patients/privacy_notice.html", {"version": settings.PRIVACY_NOTICE_VERSION}
+    )
+
+
+@login_required
+def privacy_notice_accept(request):
+    """Asked (clinic.middleware.PrivacyNoticeMiddleware) when the notice changed since the
+    patient last accepted it; back to where they were going afterwards."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    patient = services.patient_for_user(request.user)
+    if consent.privacy_notice_current(patient):
+        return redirect(next_url or "patients:dashboard")
+    form = PrivacyNoticeAcceptForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        consent.accept_privacy_notice(patient=patient, by=request.user)
+        return redirect(next_url or "patients:dashboard")
+    context = {"form": form, "next": next_url, "version": settings.PRIVACY_NOTICE_VERSION}
+    return render(request, "patients/privacy_notice_accept.html", context)

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-PORT=${PORT:-8000}
+# Exported: settings derive SITE_URL (the links in emails) from it unless SITE_URL is set.
+export PORT=${PORT:-8000}
 VAR_DIR=${VAR_DIR:-var}
 mkdir -p "$VAR_DIR/celery/queue" "$VAR_DIR/celery/processed" "$VAR_DIR/mail"
 

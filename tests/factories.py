@@ -3,6 +3,7 @@
 import datetime as dt
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from clinic.models import (
@@ -62,6 +63,13 @@ class PatientFactory(factory.django.DjangoModelFactory):
     first_name = factory.SelfAttribute("user.first_name")
     last_name = factory.SelfAttribute("user.last_name")
     date_of_birth = dt.date(1990, 5, 17)
+    contact_preference = "email"
+    # A patient with an account accepted the current privacy notice at sign-up; one who chose
+    # texts agreed to them (tests of the missing consents say so explicitly).
+    privacy_notice_version = factory.LazyFunction(lambda: settings.PRIVACY_NOTICE_VERSION)
+    sms_opt_in_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.contact_preference == "sms" else None
+    )
 
 
 class ServiceFactory(factory.django.DjangoModelFactory):

@@ -12,10 +12,11 @@ Yes/No answers are explicit radio choices that must be answered: an unticked che
 from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location
 from triage import advice, engine
@@ -118,7 +119,9 @@ class IntakeStepForm(forms.Form):
     def stored_values(self) -> dict[str, str]:
         stored = {}
         for name, value in self.cleaned_data.items():
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None:
+                continue  # derived by `clean` (the km figure): the typed answer is what's kept
             if isinstance(field, YesNoField):
                 stored[name] = field.stored(value)
             elif isinstance(value, models.Model):
@@ -158,6 +161,12 @@ def _text_errors(what: str) -> dict[str, str]:
     }
 
 
+MILES, KM = "mi", "km"
+DISTANCE_UNITS = ((MILES, _("miles")), (KM, _("km")))
+KM_PER_MILE = 1.609344
+MAX_WEEKLY_KM = 500  # the intake's own bound (and the API's), whichever unit was typed
+
+
 class AboutYouForm(IntakeStepForm):
     first_name = forms.CharField(
         label="First name", max_length=100, error_messages=_text_errors("first name")
@@ -187,12 +196,21 @@ class AboutYouForm(IntakeStepForm):
         ],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
-    weekly_distance_km = number_field(
-        label="About how many kilometers do you run in a normal week? (optional)",
-        help_text="1 mile is about 1.6 km. Leave blank if you are not sure.",
+    # Asked in miles (Minnesota runners count miles), km for whoever prefers; stored in km,
+    # the unit the intake keeps and the shoe advice reads (`clean` converts).
+    weekly_distance = number_field(
+        label=_("About how far do you run in a normal week? (optional)"),
+        help_text=_("Leave blank if you are not sure."),
         low=0,
         high=500,
         required=False,
+    )
+    weekly_distance_unit = forms.ChoiceField(
+        label=_("Unit"),
+        choices=DISTANCE_UNITS,
+        initial=MILES,
+        required=False,
+        error_messages={"invalid_choice": _("Choose miles or km.")},
     )
     years_running = number_field(
         label="How many years have you been running? (optional)", low=0, high=100, required=False
@@ -223,7 +241,7 @@ class AboutYouForm(IntakeStepForm):
     protocol_fields = ("age",)
     contact_fields = ("first_name", "last_name", "email", "phone")
     runner_fields = (
-        "weekly_distance_km",
+        "weekly_distance_km",  # made by `clean` from the distance and its unit
         "years_running",
         "usual_surface",
         "shoe_age_months",
@@ -257,10 +275,47 @@ class AboutYouForm(IntakeStepForm):
                     '<p class="text-body-secondary">These help your clinician understand your '
                     "running. They do not change your result.</p>"
                 ),
-                *self.runner_fields,
+                Div(
+                    Div("weekly_distance", css_class="col"),
+                    Div("weekly_distance_unit", css_class="col-auto"),
+                    css_class="row",
+                ),
+                *self.runner_fields[1:],
             ),
             Fieldset("Your clinic", "preferred_location"),
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        distance = cleaned.get("weekly_distance")
+        unit = cleaned.get("weekly_distance_unit") or MILES
+        cleaned["weekly_distance_unit"] = unit
+        km = None
+        if distance is not None:
+            km = round(distance * KM_PER_MILE) if unit == MILES else distance
+            if km > MAX_WEEKLY_KM:
+                self.add_error(
+                    "weekly_distance",
+                    _("Enter at most %(miles)d miles (%(km)d km) a week.")
+                    % {"miles": MAX_WEEKLY_KM / KM_PER_MILE, "km": MAX_WEEKLY_KM},
+                )
+        cleaned["weekly_distance_km"] = km
+        return cleaned
+
+    def summary(self) -> list[tuple[str, str]]:
+        # The distance with its unit ("20 miles"), in one row.
+        distance = self.cleaned_data.get("weekly_distance")
+        unit = dict(DISTANCE_UNITS)[self.cleaned_data.get("weekly_distance_unit") or MILES]
+        unit_label = str(self.fields["weekly_distance_unit"].label)
+        distance_label = str(self.fields["weekly_distance"].label)
+        rows = []
+        for question, answer in super().summary():
+            if question == unit_label:
+                continue
+            if question == distance_label and distance is not None:
+                answer = f"{distance} {unit}"
+            rows.append((question, answer))
+        return rows
 
     def out_of_scope(self) -> bool:
         # Checked on its own: a 12-year-old is told kindly at once, not asked to fix the email.

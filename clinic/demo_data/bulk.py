@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from time import perf_counter
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import reset_queries, transaction
 from django.db.models import OuterRef, Subquery
@@ -234,6 +235,10 @@ def _add_patients(count, rng, seed, now, locations, batch_size, say) -> tuple[in
                     ),
                     phone=f"+1{_area_code(location)}55501{rng.randrange(100):02d}",
                     contact_preference=ContactPreference.SMS if sms else ContactPreference.EMAIL,
+                    # Demo patients who chose texts agreed to them when they joined.
+                    sms_opt_in_at=joined if sms else None,
+                    privacy_notice_version=settings.PRIVACY_NOTICE_VERSION,
+                    privacy_notice_accepted_at=joined,
                     preferred_location=location,
                     created_at=joined,
                 )

@@ -172,6 +172,7 @@ def _patient_for(user: User, spec: catalogue.LoginSpec, location: Location) -> P
             "date_of_birth": date(1988, 4, 12),
             "phone": "+19525550142",
             "preferred_location": location,
+            "privacy_notice_version": settings.PRIVACY_NOTICE_VERSION,
         },
     )
     return patient

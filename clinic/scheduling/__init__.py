@@ -42,6 +42,7 @@ from clinic.scheduling.offers import (
 )
 from clinic.scheduling.rules import (
     availability_clock,
+    before_change_cutoff,
     check_booking_allowed,
     intake_for_booking,
     online_change_refusal,
@@ -72,6 +73,7 @@ __all__ = [
     "appointment_set_status",
     "availability_clock",
     "available_slots",
+    "before_change_cutoff",
     "change_request_create",
     "change_request_handle",
     "check_booking_allowed",

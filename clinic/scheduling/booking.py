@@ -38,6 +38,7 @@ from clinic.scheduling.availability import Slot, available_slots, nearest_altern
 from clinic.scheduling.change_requests import change_requests_resolve
 from clinic.scheduling.rules import (
     availability_clock,
+    before_change_cutoff,
     check_booking_allowed,
     online_change_refusal,
     staff_scheduled,
@@ -253,7 +254,7 @@ def _check_cutoff(*, appointment, now, by_patient: bool) -> None:
     refusal = online_change_refusal(appointment) if by_patient else None
     if refusal is not None:
         raise NotAllowed(refusal)
-    if by_patient and appointment.start - now < settings.BOOKING_CHANGE_CUTOFF:
+    if by_patient and not before_change_cutoff(appointment, now):
         hours = int(settings.BOOKING_CHANGE_CUTOFF.total_seconds() // 3600)
         raise NotAllowed(
             f"Appointments can be changed online until {hours} hours before they start. "

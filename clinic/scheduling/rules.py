@@ -63,6 +63,12 @@ def online_change_refusal(appointment) -> str | None:
     return None
 
 
+def before_change_cutoff(appointment, now: datetime) -> bool:
+    """Whether a patient may still change this visit online by the clock: until
+    BOOKING_CHANGE_CUTOFF before it starts (the confirmation says which applies)."""
+    return appointment.start - now >= settings.BOOKING_CHANGE_CUTOFF
+
+
 def availability_clock(now: datetime, *, by_staff: bool) -> datetime:
     """The `now` to ask `available_slots` with. Patients book at least BOOKING_MIN_NOTICE ahead;
     staff (a patient on the phone who can come in within the hour) from now on, never in the

@@ -23,7 +23,6 @@ from clinic.models import (
     Appointment,
     AppointmentStatus,
     Location,
-    NotificationChannel,
     NotificationKind,
     Practitioner,
     WaitlistEntry,
@@ -200,7 +199,7 @@ def _hold_for(entry, *, practitioner, location, start, end, now) -> WaitlistOffe
 
 
 def _plan_message(offer, *, entry, practitioner, location):
-    channel, recipient = _channel(entry.patient)
+    channel, recipient = notifications.patient_channel(entry.patient)
     local_start = offer.start.astimezone(location.zone)
     local_expiry = offer.expires_at.astimezone(location.zone)
     return notifications.plan(
@@ -222,12 +221,6 @@ def _plan_message(offer, *, entry, practitioner, location):
             "accept_url": links.waitlist_offer_url(offer),
         },
     )
-
-
-def _channel(patient) -> tuple[str, str]:
-    if patient.contact_preference == NotificationChannel.SMS and patient.phone:
-        return NotificationChannel.SMS, str(patient.phone)
-    return NotificationChannel.EMAIL, patient.email
 
 
 # --- Holds running out (beat) --------------------------------------------------------------------

@@ -199,3 +199,26 @@ def test_sms_preference_sends_a_text_instead_of_an_email():
     notifications.send(notification.pk)
     assert LocmemSMSBackend.outbox[-1]["to"] == "+16125550123"
     assert appointment.location.name in LocmemSMSBackend.outbox[-1]["body"]
+
+
+def confirmation_text(appointment) -> str:
+    from clinic import messages
+
+    notification = notifications.plan_for_appointment(
+        appointment=appointment,
+        kind=NotificationKind.BOOKING_CONFIRMATION,
+        due_at=timezone.now(),
+    )
+    return messages.render(notification).text
+
+
+def test_the_confirmation_offers_an_online_change_only_before_the_cutoff():
+    far = AppointmentFactory(start=timezone.now() + dt.timedelta(days=3))
+    assert "Use this link up to 24 hours before" in confirmation_text(far)
+
+    # 6 hours away: no promise that cannot be kept; call the clinic instead.
+    soon = AppointmentFactory(start=timezone.now() + dt.timedelta(hours=6), location=far.location)
+    text = confirmation_text(soon)
+    assert "24 hours before:" not in text
+    assert "It is less than 24 hours away, so it can no longer be changed online" in text
+    assert f"call {soon.location.name} on {soon.location.phone}" in text

@@ -33,6 +33,7 @@ NEW_ACCOUNT = {
     "email": "new.runner@example.test",
     "password1": "Tempo-2026-x",
     "password2": "Tempo-2026-x",
+    "accept_privacy_notice": "on",
 }
 
 
@@ -272,6 +273,7 @@ def test_no_password_reset_or_verification_link_is_stored_after_it_is_sent(clien
             "email": "new.runner@example.test",
             "password1": "Tempo-2026-x",
             "password2": "Tempo-2026-x",
+            "accept_privacy_notice": "on",
         },
     )
     planned = Notification.objects.filter(kind=NotificationKind.ACCOUNT)

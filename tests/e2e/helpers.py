@@ -41,7 +41,7 @@ CALM_ANSWERS: dict[str, str] = {
     "email": "riley.runner@example.test",
     "phone": "",
     "age": "34",
-    "weekly_distance_km": "40",
+    "weekly_distance": "25",  # miles, the default unit
     "years_running": "6",
     "shoe_age_months": "5",
     "recent_race": "no",

@@ -96,6 +96,7 @@ def test_a_new_patient_books_physiotherapy_at_shakopee_in_local_time_and_cancels
     page.get_by_label("Email").fill(email)
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_label("I have read and accept the privacy notice").check()
     page.get_by_role("button", name="Sign Up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
     assert_accessible(page)
@@ -127,6 +128,9 @@ def test_a_new_patient_books_physiotherapy_at_shakopee_in_local_time_and_cancels
     page.get_by_role("button", name="Show times").click()
     expect(page.get_by_text(CHICAGO_ZONE_NAMES).first).to_be_visible()
     assert_accessible(page)
+    # Each time says who it is with, on screen (not only for screen readers).
+    expect(page.locator(".slot-picker label .slot-with").first).to_be_visible()
+    expect(page.locator(".slot-picker label").first).to_contain_text(" with ")
     page.locator(".slot-picker label").first.click()
     page.get_by_role("button", name="Continue").click()
 

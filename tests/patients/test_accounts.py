@@ -36,7 +36,13 @@ def link_in(message, path_start: str) -> str:
 
 def sign_up(client, email=EMAIL):
     return client.post(
-        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        reverse("account_signup"),
+        {
+            "email": email,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_privacy_notice": "on",
+        },
     )
 
 

@@ -291,3 +291,23 @@ def test_a_freed_time_held_for_the_waiting_list_is_booked_from_the_offer_link(
     assert response.status_code == 302
     assert booked.start == appointment.start
     assert WaitlistEntry.objects.get(patient=waiting).fulfilled_at is not None
+
+
+def test_each_time_shows_who_it_is_with_so_same_times_look_different(client, clinic, patient):
+    location, _ = clinic
+    second = PractitionerFactory(display_name="Ada Lee", locations=[location])
+    for weekday in range(6):
+        WorkingHoursFactory(practitioner=second, location=location, weekday=weekday)
+    intake = physio_intake(location, patient)
+
+    page = client.get(reverse("patients:book", args=[intake.public_id])).content.decode()
+    first_day = page.split("<fieldset", 2)[1]
+    labels = [
+        " ".join(re.sub(r"<[^>]+>", " ", label).split())
+        for label in re.findall(r"<label[^>]*>(.*?)</label>", first_day, re.S)
+    ]
+    # Visible text, not a screen-reader-only hint: sighted patients read it too.
+    assert "visually-hidden" not in first_day
+    assert "10:00 AM with Ada Lee" in labels
+    assert "10:00 AM with Robin Physio" in labels
+    assert len(labels) == len(set(labels))

@@ -352,3 +352,25 @@ def test_superusers_find_the_deletion_requests_from_the_admin_index(client, supe
 
     client.force_login(make_staff(roles=[roles.LOCATION_MANAGER]))
     assert reverse("admin:deletion_requests") not in client.get("/admin/").content.decode()
+
+
+def test_deleting_keeps_the_consent_history_without_the_number(avery, superuser):
+    from patients import consent
+
+    consent.sms_opt_in(patient=avery, source=consent.Source.PATIENT, by=avery.user)
+    privacy.account_deletion_request(patient=avery)
+    privacy.account_deletion_confirm(patient=avery, actor=superuser)
+
+    avery.refresh_from_db()
+    assert avery.sms_opt_in_at is None
+    [record] = avery.consents.all()
+    assert (record.kind, record.granted, record.phone) == ("sms", True, "")
+    created = LogEntry.objects.get_for_object(record).get()
+    assert "+16125550123" not in json.dumps(created.changes_dict)
+
+
+def test_the_export_says_what_the_patient_agreed_to(client, avery, settings):
+    client.force_login(avery.user)
+    profile = client.get(reverse("patients:privacy_export_json")).json()["profile"]
+    assert profile["privacy_notice"]["version"] == settings.PRIVACY_NOTICE_VERSION
+    assert profile["texts_agreed_at"] is None

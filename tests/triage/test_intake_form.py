@@ -73,7 +73,8 @@ def step_data(slug: str, location, **overrides) -> dict:
             last_name="Strider",
             email="sam@example.test",
             phone="",
-            weekly_distance_km="40",
+            weekly_distance="25",
+            weekly_distance_unit="mi",
             years_running="5",
             usual_surface="road",
             shoe_age_months="6",
@@ -163,7 +164,8 @@ def test_about_you_asks_contact_details_running_and_clinic(client, location):
         "email",
         "phone",
         "age",
-        "weekly_distance_km",
+        "weekly_distance",
+        "weekly_distance_unit",
         "years_running",
         "usual_surface",
         "shoe_age_months",
@@ -224,7 +226,8 @@ def test_tampered_choice_values_are_refused_on_the_field(client, location, slug,
         ("about-you", "age", "-3", "from 0 to 120"),
         ("about-you", "age", "35.5", "from 0 to 120"),
         ("about-you", "age", "", "from 0 to 120"),
-        ("about-you", "weekly_distance_km", "100000", "from 0 to 500"),
+        ("about-you", "weekly_distance", "100000", "from 0 to 500"),
+        ("about-you", "weekly_distance", "400", "at most 310 miles"),
         ("about-you", "email", "not-an-email", "valid email"),
         ("about-you", "phone", "call me maybe", "phone number"),
         ("about-you", "first_name", "x" * 101, "at most 100"),
@@ -506,7 +509,12 @@ def test_answers_reach_the_engine_as_real_booleans_and_numbers(client, location)
 
 def test_the_running_details_are_kept_but_do_not_change_the_result(client, location):
     intake = submit_intake(
-        client, location, weekly_distance_km=110, usual_surface="trail", recent_race="yes"
+        client,
+        location,
+        weekly_distance=110,
+        weekly_distance_unit="km",
+        usual_surface="trail",
+        recent_race="yes",
     )
     assert intake.weekly_distance_km == 110
     assert intake.years_running == 5
@@ -520,7 +528,7 @@ def test_the_running_details_are_optional(client, location):
     intake = submit_intake(
         client,
         location,
-        weekly_distance_km="",
+        weekly_distance="",
         years_running="",
         usual_surface="",
         shoe_age_months="",
@@ -579,3 +587,17 @@ def test_the_form_works_without_javascript_and_loads_no_inline_script(client):
     page = client.get(step_url("about-you")).content.decode()
     assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page) == []
     assert 'method="post"' in page
+
+
+def test_the_weekly_distance_is_asked_in_miles_and_kept_in_km(client, location):
+    page = client.get(step_url("about-you")).content.decode()
+    assert "About how far do you run in a normal week?" in page
+    assert "kilometers" not in page
+    # Miles are chosen unless the runner picks km.
+    assert re.search(r'<option value="mi"[^>]*selected[^>]*>\s*miles', page)
+    assert '<option value="km"' in page
+
+    answer_steps(client, location, weekly_distance=25)
+    assert "25 miles" in client.get(reverse("triage:review")).content.decode()
+    client.post(reverse("triage:review"))
+    assert Intake.objects.get().weekly_distance_km == 40  # 25 miles

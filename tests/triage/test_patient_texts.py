@@ -390,7 +390,7 @@ def test_claims_only_the_articles_support_say_may():
 
 def test_a_runner_whose_shoes_have_run_far_is_told_so(client):
     location = LocationFactory()
-    intake = submit_intake(client, location, shoe_age_months=18, weekly_distance_km=40)
+    intake = submit_intake(client, location, shoe_age_months=18, weekly_distance=25)
     page = words(main_of(client.get(reverse("triage:result", args=[intake.public_id]))))
     assert "your shoes are 18 months old" in page
     assert "past the point where many runners replace them" in page

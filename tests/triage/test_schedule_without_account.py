@@ -155,11 +155,22 @@ def test_the_link_in_the_confirmation_shows_the_visit_and_takes_a_change_request
 
 def test_text_messages_only_with_a_phone_and_the_patients_consent(client, chaska, mri, monday):
     intake = anonymous_scan_intake(chaska)
-    admin_login(client, make_staff(roles=[roles.SCHEDULER], locations=[chaska]))
+    scheduler = make_staff(roles=[roles.SCHEDULER], locations=[chaska])
+    admin_login(client, scheduler)
     assert book(client, intake, mri, sms_consent="on").status_code == 302
 
     patient = Patient.objects.get(contact_email=EMAIL)
     assert patient.contact_preference == ContactPreference.SMS
+    # The tick is the patient's recorded opt-in, by the staff member who heard it.
+    assert patient.sms_opt_in_at is not None
+    [record] = patient.consents.all()
+    assert (record.kind, record.granted, record.source, record.recorded_by, record.phone) == (
+        "sms",
+        True,
+        "staff",
+        scheduler,
+        "+19524483021",
+    )
     confirmations = Notification.objects.filter(
         kind=NotificationKind.BOOKING_CONFIRMATION, appointment__patient=patient
     )
