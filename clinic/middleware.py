@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 
 from clinic import roles
 from clinic.security import client_ip
@@ -17,6 +18,20 @@ from clinic.security import client_ip
 log = logging.getLogger(__name__)
 
 LAST_ACTIVITY_KEY = "staff_last_activity"
+
+
+class StaffEnglishMiddleware:
+    """Staff pages (the admin) stay English whatever the browser or the language switch says:
+    only patient pages and messages are translated. Goes after LocaleMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/admin/"):
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"
+        return self.get_response(request)
 
 
 class StaffIdleTimeoutMiddleware:

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -32,6 +33,9 @@ class Patient(models.Model):
     preferred_location = models.ForeignKey(
         "clinic.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The language every message to them is written in: set from the language switch while
+    # signed in, and at sign-up and sign-in from the language the site is shown in.
+    preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

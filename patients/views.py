@@ -1,10 +1,12 @@
 """Patient portal pages. Each view: authenticate, access_*, bind a form, call one service."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from clinic import calendar, links, scheduling
@@ -19,6 +21,18 @@ from patients.forms import (
     SlotSearchForm,
     WaitlistForm,
 )
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch (cookie, back to the same page), and for a signed-in patient
+    the choice kept for the messages we send them."""
+    response = i18n.set_language(request)
+    if request.user.is_authenticated and not request.user.is_staff:
+        language = request.POST.get("language")
+        if language in dict(settings.LANGUAGES):
+            services.set_preferred_language(services.patient_for_user(request.user), language)
+    return response
 
 
 def home(request):

@@ -5,6 +5,7 @@ validation error lose nothing, and nothing is stored in the database before the 
 Steps open only in order: asking for a later step redirects to the first one not yet answered.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -109,7 +110,12 @@ def review(request):
         return _to_step(invalid)
     if request.method == "POST":
         try:
-            intake = services.intake_submit(**forms.submission(bound), patient=_patient(request))
+            patient = _patient(request)
+            intake = services.intake_submit(
+                **forms.submission(bound), patient=patient, language=_language(request)
+            )
+            if patient is not None:
+                patient_services.set_preferred_language(patient, intake.language)
         except engine.TriageError as error:
             return _back_to_the_step(request, error)
         answers.clear()
@@ -138,6 +144,11 @@ def self_care_advice(request):
 
 def under_16(request):
     return render(request, "triage/under_16.html")
+
+
+def _language(request) -> str:
+    language = getattr(request, "LANGUAGE_CODE", "en").split("-")[0]
+    return language if language in dict(settings.LANGUAGES) else "en"
 
 
 def _patient(request):
