@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -60,8 +61,10 @@ def deletion_request(request):
         else:
             messages.success(
                 request,
-                "We have your request. A member of our team will delete your account; until "
-                "then you can withdraw the request on this page.",
+                _(
+                    "We have your request. A member of our team will delete your account; "
+                    "until then you can withdraw the request on this page."
+                ),
             )
     return redirect("patients:privacy")
 
@@ -75,5 +78,5 @@ def deletion_withdraw(request):
     except NotAllowed as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, "Your request to delete your account is withdrawn.")
+        messages.success(request, _("Your request to delete your account is withdrawn."))
     return redirect("patients:privacy")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients import selectors
@@ -106,7 +107,7 @@ def review(request):
         return _to_step(missing)
     bound, invalid = answers.bound_forms()
     if invalid is not None:
-        messages.error(request, "Some answers need checking. Please look at this step again.")
+        messages.error(request, _("Some answers need checking. Please look at this step again."))
         return _to_step(invalid)
     if request.method == "POST":
         try:
