@@ -172,5 +172,5 @@ def _remember_intake(request, intake) -> None:
 def _back_to_the_step(request, error: engine.TriageError):
     # The forms check what the engine checks, so this is a safety net, not a normal path.
     for name, problem in error.errors.items():
-        messages.error(request, f"{advice.question_for(name)}: {problem}.")
+        messages.error(request, f"{_(advice.question_for(name))}: {problem}.")
     return _to_step(forms.step_of_field(next(iter(error.errors), "")))
