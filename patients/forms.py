@@ -112,6 +112,15 @@ class ProfileForm(RefusesControlCharacters, forms.ModelForm):
         model = Patient
         fields = PROFILE_FIELDS
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        # The model's own names are for the admin (English); a patient reads these.
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "date_of_birth": _("Date of birth"),
+            "phone": _("Phone"),
+            "contact_preference": _("Contact preference"),
+            "preferred_location": _("Preferred location"),
+        }
         help_texts = {
             "phone": _("A US mobile number, for text message reminders."),
             "contact_preference": _("How we send confirmations and reminders."),

@@ -281,3 +281,16 @@ def test_the_appointment_page_shows_the_spanish_date(spanish, clinic):
         "Cuándo lunes, 23 de noviembre de 2026, 10:00 CST a",
         "Agregar a mi calendario (.ics)",
     )
+
+
+def test_the_details_page_is_in_spanish(spanish, clinic):
+    patient = PatientFactory()
+    spanish.force_login(patient.user)
+    text = assert_spanish(
+        spanish.get(reverse("patients:profile")),
+        "Sus datos",
+        "Fecha de nacimiento",
+        "Cómo prefiere que le escribamos",
+        "Mensaje de texto (SMS)",
+    )
+    assert "Contact preference" not in text
