@@ -11,7 +11,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic import calendar, links
 from clinic.models import AppointmentEvent, Notification, NotificationKind, StaffAlert, User
@@ -37,6 +37,25 @@ class Message:
 
 
 def render(notification: Notification) -> Message:
+    # Written in the patient's language (staff alerts stay English), whatever language the
+    # request or worker that sends it happens to be in.
+    with translation.override(_language(notification)):
+        return _render_in_language(notification)
+
+
+def _language(notification: Notification) -> str:
+    if notification.kind == NotificationKind.STAFF_ALERT:
+        return "en"
+    patient = notification.appointment.patient if notification.appointment_id else None
+    intake = notification.intake if notification.intake_id else None
+    if patient is None and intake is not None:
+        patient = intake.patient
+    if patient is not None:
+        return patient.preferred_language
+    return intake.language if intake is not None else settings.LANGUAGE_CODE
+
+
+def _render_in_language(notification: Notification) -> Message:
     context = {
         "notification": notification,
         "site_url": settings.SITE_URL,

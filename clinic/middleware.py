@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 
 from clinic import roles
@@ -19,6 +20,20 @@ from patients import consent
 log = logging.getLogger(__name__)
 
 LAST_ACTIVITY_KEY = "staff_last_activity"
+
+
+class StaffEnglishMiddleware:
+    """Staff pages (the admin) stay English whatever the browser or the language switch says:
+    only patient pages and messages are translated. Goes after LocaleMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/admin/"):
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"
+        return self.get_response(request)
 
 
 class StaffIdleTimeoutMiddleware:

@@ -65,11 +65,15 @@ MIDDLEWARE = [
     # Before sessions and views: a flood is answered cheaply.
     "clinic.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The patient's chosen language (the switch's cookie), else the browser's; staff pages
+    # are put back to English by StaffEnglishMiddleware once the user is known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.StaffEnglishMiddleware",
     "clinic.middleware.StaffIdleTimeoutMiddleware",
     "clinic.middleware.StaffSecondFactorMiddleware",
     # After the staff checks: staff never see it, and a half-signed-in one is signed out first.
@@ -314,7 +318,10 @@ NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", default=0)
 FHIR_RATE_LIMIT = env.int("FHIR_RATE_LIMIT", default=300)
 
 # --- I18n, static ------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Patients read English or Spanish (locale/es/LC_MESSAGES/django.po); staff pages stay English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Chicago"
 USE_I18N = True
 USE_TZ = True

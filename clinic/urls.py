@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from clinic import views
 from clinic.api.v1 import api
+from patients.views import set_language
 from staff.admin import admin_dashboard
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("sms/inbound", views.sms_inbound, name="sms_inbound"),
     path("admin/dashboard/", admin_dashboard, name="admin_dashboard"),
     path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("intake/", include("triage.urls")),
     path("api/v1/", api.urls),

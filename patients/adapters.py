@@ -55,6 +55,7 @@ class PatientAccountAdapter(DefaultAccountAdapter):
             return
         services.claim_records(user=user)
         patient = services.patient_for_user(user)
+        services.set_preferred_language(patient, request.LANGUAGE_CODE)
         for public_id in request.session.pop(SESSION_INTAKES_KEY, []):
             services.claim_session_intake(public_id=public_id, patient=patient)
 

@@ -32,13 +32,14 @@ class SlotSearchForm(forms.Form):
         queryset=Location.objects.all(),
         to_field_name="slug",
         empty_label=None,
-        help_text="Times are shown in the clinic's local time.",
+        label=_("Location"),
+        help_text=_("Times are shown in the clinic's local time."),
     )
     date = forms.DateField(
         required=False,
-        label="From",
+        label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="We show a week of times from this day.",
+        help_text=_("We show a week of times from this day."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -47,16 +48,16 @@ class SlotSearchForm(forms.Form):
         self.helper.form_method = "get"
         # Replace crispy's "btn btn-primary" rather than add to it: both classes together drew
         # blue text on a blue button.
-        button = Submit("search", "Show times")
+        button = Submit("search", _("Show times"))
         button.field_classes = "btn btn-outline-primary"
         self.helper.add_input(button)
 
     def clean_date(self):
         value = self.cleaned_data.get("date") or timezone.localdate()
         if value < timezone.localdate():
-            raise forms.ValidationError("Choose today or a later day.")
+            raise forms.ValidationError(_("Choose today or a later day."))
         if value > timezone.localdate() + dt.timedelta(days=366):
-            raise forms.ValidationError("Choose a day within the next year.")
+            raise forms.ValidationError(_("Choose a day within the next year."))
         return value
 
 
@@ -69,7 +70,7 @@ class SlotChoiceForm(RefusesControlCharacters, forms.Form):
     def clean_slot(self):
         parsed = parse_slot_key(self.cleaned_data["slot"])
         if parsed is None:
-            raise forms.ValidationError("That time is not one we offered. Please choose again.")
+            raise forms.ValidationError(_("That time is not one we offered. Please choose again."))
         return parsed
 
 
@@ -77,7 +78,7 @@ class CancelForm(RefusesControlCharacters, forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=300,
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
@@ -85,15 +86,15 @@ class CancelForm(RefusesControlCharacters, forms.Form):
 class ChangeRequestForm(RefusesControlCharacters, forms.Form):
     reason = forms.CharField(
         max_length=500,
-        label="What do you need changed, and why?",
+        label=_("What do you need changed, and why?"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Tell us briefly why you need a change."},
+        error_messages={"required": _("Tell us briefly why you need a change.")},
     )
     preferred_times = forms.CharField(
         required=False,
         max_length=300,
-        label="Times that suit you (optional)",
-        help_text="For example: weekday mornings, or any time after 4 PM.",
+        label=_("Times that suit you (optional)"),
+        help_text=_("For example: weekday mornings, or any time after 4 PM."),
     )
 
 
@@ -102,8 +103,8 @@ class WaitlistForm(forms.Form):
         queryset=Location.objects.all(),
         to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
-        label="Clinics you could get to",
-        error_messages={"required": "Choose at least one clinic."},
+        label=_("Clinics you could get to"),
+        error_messages={"required": _("Choose at least one clinic.")},
     )
 
 
@@ -122,9 +123,18 @@ class ProfileForm(RefusesControlCharacters, forms.ModelForm):
         model = Patient
         fields = PROFILE_FIELDS
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+        # The model's own names are for the admin (English); a patient reads these.
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "date_of_birth": _("Date of birth"),
+            "phone": _("Phone"),
+            "contact_preference": _("Contact preference"),
+            "preferred_location": _("Preferred location"),
+        }
         help_texts = {
-            "phone": "A US mobile number, for text message reminders.",
-            "contact_preference": "How we send confirmations and reminders.",
+            "phone": _("A US mobile number, for text message reminders."),
+            "contact_preference": _("How we send confirmations and reminders."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -136,22 +146,19 @@ class ProfileForm(RefusesControlCharacters, forms.ModelForm):
                 "date": date_format(timezone.localtime(agreed_at), "DATE_FORMAT")
             }
         self.helper = FormHelper()
-        self.helper.add_input(Submit("save", "Save"))
+        self.helper.add_input(Submit("save", _("Save")))
 
     def clean_date_of_birth(self):
         value = self.cleaned_data.get("date_of_birth")
         if value and not (dt.date(1900, 1, 1) <= value <= timezone.localdate()):
-            raise forms.ValidationError("Enter your real date of birth.")
+            raise forms.ValidationError(_("Enter your real date of birth."))
         return value
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("contact_preference") == ContactPreference.SMS and not cleaned.get("phone"):
-            self.add_error("phone", "Add a mobile number to get text messages.")
-        elif cleaned.get("sms_opt_in") and not cleaned.get("phone"):
+        wants_texts = cleaned.get("contact_preference") == ContactPreference.SMS
+        if (wants_texts or cleaned.get("sms_opt_in")) and not cleaned.get("phone"):
             self.add_error("phone", _("Add a mobile number to get text messages."))
-        elif cleaned.get("contact_preference") == ContactPreference.SMS and not cleaned.get(
-            "sms_opt_in"
-        ):
+        elif wants_texts and not cleaned.get("sms_opt_in"):
             self.add_error("sms_opt_in", _("Tick this box to get text messages, or choose email."))
         return cleaned

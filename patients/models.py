@@ -2,14 +2,16 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 
 class ContactPreference(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message (SMS)"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
 
 
 class Patient(models.Model):
@@ -32,6 +34,9 @@ class Patient(models.Model):
     preferred_location = models.ForeignKey(
         "clinic.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The language every message to them is written in: set from the language switch while
+    # signed in, and at sign-up and sign-in from the language the site is shown in.
+    preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
     # Consent, current state (patients.consent changes it; ConsentRecord keeps the history).
     sms_opt_in_at = models.DateTimeField(

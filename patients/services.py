@@ -3,6 +3,7 @@ account (and claiming them on a verified email), and claiming anonymous intakes.
 
 import phonenumbers
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -237,3 +238,11 @@ def patient_update_profile(*, patient: Patient, data: dict, by=None) -> Patient:
         elif not data["sms_opt_in"] and opted_in:
             consent.sms_opt_out(patient=patient, source=consent.Source.PATIENT, by=by)
     return patient
+
+
+def set_preferred_language(patient: Patient, language: str | None) -> None:
+    """Remember the language a patient reads, for the messages we send them later."""
+    language = (language or "").split("-")[0]
+    if language in dict(settings.LANGUAGES) and patient.preferred_language != language:
+        patient.preferred_language = language
+        patient.save(update_fields=["preferred_language", "updated_at"])

@@ -1,10 +1,13 @@
 """Patient portal pages. Each view: authenticate, access_*, bind a form, call one service."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from clinic import calendar, links, scheduling
@@ -19,6 +22,18 @@ from patients.forms import (
     SlotSearchForm,
     WaitlistForm,
 )
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch (cookie, back to the same page), and for a signed-in patient
+    the choice kept for the messages we send them."""
+    response = i18n.set_language(request)
+    if request.user.is_authenticated and not request.user.is_staff:
+        language = request.POST.get("language")
+        if language in dict(settings.LANGUAGES):
+            services.set_preferred_language(services.patient_for_user(request.user), language)
+    return response
 
 
 def home(request):
@@ -38,7 +53,7 @@ def book(request, intake_id):
     intake = selectors.access_intake(selectors.Access.of(request), public_id=intake_id)
     service = scheduling.online_service_for(intake)
     if service is None:
-        messages.info(request, "This care plan is booked by our team, not online.")
+        messages.info(request, _("This care plan is booked by our team, not online."))
         return redirect("triage:result", public_id=intake.public_id)
     initial = {"location": intake.preferred_location.slug}
     form = SlotSearchForm(request.GET or initial)
@@ -61,7 +76,7 @@ def book_confirm(request, intake_id):
     service = scheduling.online_service_for(intake)
     form = SlotChoiceForm(request.POST or request.GET)
     if service is None or not form.is_valid():
-        messages.error(request, "Please choose a time from the list.")
+        messages.error(request, _("Please choose a time from the list."))
         return redirect("patients:book", intake_id=intake.public_id)
     practitioner_id, location_id, start = form.cleaned_data["slot"]
     practitioner = get_object_or_404(Practitioner, pk=practitioner_id, is_active=True)
@@ -86,7 +101,7 @@ def book_confirm(request, intake_id):
         except NotAllowed as refusal:
             messages.error(request, str(refusal))
             return redirect("patients:book", intake_id=intake.public_id)
-        messages.success(request, "Your appointment is booked. We have sent a confirmation.")
+        messages.success(request, _("Your appointment is booked. We have sent a confirmation."))
         return redirect("patients:appointment", public_id=appointment.public_id)
     return render(request, "patients/book_confirm.html", context)
 
@@ -98,7 +113,7 @@ def waitlist_join(request, intake_id):
     service = scheduling.online_service_for(intake)
     form = WaitlistForm(request.POST)
     if service is None or not form.is_valid():
-        messages.error(request, "Choose at least one clinic to join the waiting list.")
+        messages.error(request, _("Choose at least one clinic to join the waiting list."))
         return redirect("patients:book", intake_id=intake.public_id)
     try:
         scheduling.waitlist_join(
@@ -111,7 +126,7 @@ def waitlist_join(request, intake_id):
         messages.error(request, str(refusal))
     else:
         messages.success(
-            request, "You are on the waiting list. We will tell you when a time opens."
+            request, _("You are on the waiting list. We will tell you when a time opens.")
         )
     return redirect("patients:dashboard")
 
@@ -151,7 +166,7 @@ def appointment_manage_link(request, token):
     """From an email or text: manage one appointment without signing in, until the link expires."""
     read = links.read_token(token)
     if read is None:
-        raise Http404("This link has expired or is not valid.")
+        raise Http404(_("This link has expired or is not valid."))
     public_id, version = read
     appointment = selectors.access_appointment_by_link(
         selectors.Access.of(request, via="signed manage link"),
@@ -184,7 +199,7 @@ def profile(request):
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=patient)
     if form.is_bound and form.is_valid():
         services.patient_update_profile(patient=patient, data=form.cleaned_data, by=request.user)
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("patients:dashboard")
     return render(request, "patients/profile.html", {"form": form})
 
@@ -226,7 +241,7 @@ def _ask_for_change(request, appointment, *, actor, token=None):
     else:
         messages.success(
             request,
-            "We have your request. " + scheduling.what_happens_next(appointment),
+            _("We have your request. ") + scheduling.what_happens_next(appointment),
         )
     if token:
         return redirect("patients:appointment_manage_link", token=token)
@@ -246,7 +261,7 @@ def _after_change(appointment, token):
 
 def _cancel(request, appointment, form, *, actor, token=None):
     if not form.is_valid():
-        messages.error(request, "The reason is too long (300 characters at most).")
+        messages.error(request, _("The reason is too long (300 characters at most)."))
         return _after_change(appointment, token)
     try:
         scheduling.appointment_cancel(
@@ -258,7 +273,7 @@ def _cancel(request, appointment, form, *, actor, token=None):
     except (NotAllowed, InvalidTransition) as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, "Your appointment is cancelled. We have sent you a note.")
+        messages.success(request, _("Your appointment is cancelled. We have sent you a note."))
     return _after_change(appointment, token)
 
 
@@ -279,13 +294,13 @@ def _reschedule(request, appointment, *, actor, token=None):
         except scheduling.SlotTaken as taken:
             context["alternatives"] = taken.alternatives
             messages.error(
-                request, "Sorry, that time was just taken. Here are the nearest free times."
+                request, _("Sorry, that time was just taken. Here are the nearest free times.")
             )
         except (NotAllowed, InvalidTransition) as refusal:
             messages.error(request, str(refusal))
             return _after_change(appointment, token)
         else:
-            messages.success(request, "Your appointment has moved. We have sent the new time.")
+            messages.success(request, _("Your appointment has moved. We have sent the new time."))
             return _after_change(appointment, token)
     if search.is_valid():
         context["page"] = booking.slot_page(

@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -62,8 +63,10 @@ def deletion_request(request):
         else:
             messages.success(
                 request,
-                "We have your request. A member of our team will delete your account; until "
-                "then you can withdraw the request on this page.",
+                _(
+                    "We have your request. A member of our team will delete your account; "
+                    "until then you can withdraw the request on this page."
+                ),
             )
     return redirect("patients:privacy")
 
@@ -77,7 +80,7 @@ def deletion_withdraw(request):
     except NotAllowed as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, "Your request to delete your account is withdrawn.")
+        messages.success(request, _("Your request to delete your account is withdrawn."))
     return redirect("patients:privacy")
 
 

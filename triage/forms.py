@@ -16,6 +16,9 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location
@@ -24,8 +27,14 @@ from triage.models import Surface
 
 MIN_AGE = engine.FIELDS["age"].min  # 16: younger people are out of the protocol's scope
 
-YES_NO = (("yes", "Yes"), ("no", "No"))
-AGREE_DISAGREE = (("agree", "Agree"), ("disagree", "Disagree"))
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+AGREE_DISAGREE = (("agree", _("Agree")), ("disagree", _("Disagree")))
+
+
+def _translated(pattern: str, **parts) -> str:
+    """``pattern % parts`` in the language of the page that shows it (fields are declared once,
+    at import, and shown in English or Spanish)."""
+    return lazy(lambda: gettext(pattern) % {k: str(v) for k, v in parts.items()}, str)()
 
 
 class YesNoField(forms.TypedChoiceField):
@@ -36,11 +45,12 @@ class YesNoField(forms.TypedChoiceField):
     def __init__(self, *, choices=YES_NO, **kwargs):
         self.true_value, self.false_value = choices[0][0], choices[1][0]
         true_value = self.true_value
-        words = " or ".join(label for _, label in choices)
-        kwargs.setdefault(
-            "error_messages",
-            {"required": f"Choose {words}.", "invalid_choice": f"Choose {words}."},
+        message = _translated(
+            gettext_noop("Choose %(first)s or %(second)s."),
+            first=choices[0][1],
+            second=choices[1][1],
         )
+        kwargs.setdefault("error_messages", {"required": message, "invalid_choice": message})
         super().__init__(
             choices=choices, coerce=lambda value: value == true_value, empty_value=None, **kwargs
         )
@@ -50,7 +60,9 @@ class YesNoField(forms.TypedChoiceField):
 
 
 def _number_error(low: int, high: int) -> dict[str, str]:
-    message = f"Enter a whole number from {low} to {high}."
+    message = _translated(
+        gettext_noop("Enter a whole number from %(low)s to %(high)s."), low=low, high=high
+    )
     return {"invalid": message, "min_value": message, "max_value": message, "required": message}
 
 
@@ -70,6 +82,8 @@ def protocol_field(name: str) -> forms.Field:
     """The form field for one protocol answer, with the engine's own range or choices."""
     spec = engine.FIELDS[name]
     label, help_text = advice.QUESTIONS.get(name, (spec.label, ""))
+    # The advice is marked for the catalog, and translated here, as the form is built.
+    label, help_text = gettext(label), gettext(help_text) if help_text else ""
     if spec.kind == "int":
         return number_field(label=label, low=spec.min, high=spec.max, help_text=help_text)
     if spec.kind == "bool":
@@ -78,11 +92,11 @@ def protocol_field(name: str) -> forms.Field:
     return forms.ChoiceField(
         label=label,
         help_text=help_text,
-        choices=advice.choice_pairs(name),
+        choices=[(value, gettext(words)) for value, words in advice.choice_pairs(name)],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose one of the answers.",
-            "invalid_choice": "Choose one of the answers.",
+            "required": _("Choose one of the answers."),
+            "invalid_choice": _("Choose one of the answers."),
         },
     )
 
@@ -136,7 +150,7 @@ class IntakeStepForm(forms.Form):
         for name, field in self.fields.items():
             value = self.cleaned_data.get(name)
             if value is None or value == "":
-                shown = "Not given"
+                shown = gettext("Not given")
             elif isinstance(field, YesNoField):
                 shown = dict(field.choices)[field.stored(value)]
             elif isinstance(field, forms.ModelChoiceField):
@@ -154,11 +168,8 @@ class LocationChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.address})" if obj.address else obj.name
 
 
-def _text_errors(what: str) -> dict[str, str]:
-    return {
-        "required": f"Enter your {what}.",
-        "max_length": f"Enter at most %(limit_value)d characters for your {what}.",
-    }
+def _text_errors(required: str, max_length: str) -> dict[str, str]:
+    return {"required": required, "max_length": max_length}
 
 
 MILES, KM = "mi", "km"
@@ -169,29 +180,42 @@ MAX_WEEKLY_KM = 500  # the intake's own bound (and the API's), whichever unit wa
 
 class AboutYouForm(IntakeStepForm):
     first_name = forms.CharField(
-        label="First name", max_length=100, error_messages=_text_errors("first name")
+        label=_("First name"),
+        max_length=100,
+        error_messages=_text_errors(
+            _("Enter your first name."),
+            _("Enter at most %(limit_value)d characters for your first name."),
+        ),
     )
     last_name = forms.CharField(
-        label="Last name", max_length=100, error_messages=_text_errors("last name")
+        label=_("Last name"),
+        max_length=100,
+        error_messages=_text_errors(
+            _("Enter your last name."),
+            _("Enter at most %(limit_value)d characters for your last name."),
+        ),
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
-        help_text="We email you here about your care, such as check-ins and appointments.",
+        help_text=_("We email you here about your care, such as check-ins and appointments."),
         error_messages={
-            **_text_errors("email address"),
-            "invalid": "Enter a valid email address, like name@example.com.",
+            **_text_errors(
+                _("Enter your email address."),
+                _("Enter at most %(limit_value)d characters for your email address."),
+            ),
+            "invalid": _("Enter a valid email address, like name@example.com."),
         },
     )
     phone = forms.CharField(
-        label="Phone number (optional)",
+        label=_("Phone number (optional)"),
         max_length=30,
         required=False,
-        help_text="So our team can call you if your answers need a quick follow-up.",
+        help_text=_("So our team can call you if your answers need a quick follow-up."),
         validators=[
             RegexValidator(
                 r"^[0-9+()\-. ]{7,30}$",
-                "Enter a phone number using digits, spaces, brackets, dashes or a plus sign.",
+                _("Enter a phone number using digits, spaces, brackets, dashes or a plus sign."),
             )
         ],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
@@ -213,28 +237,28 @@ class AboutYouForm(IntakeStepForm):
         error_messages={"invalid_choice": _("Choose miles or km.")},
     )
     years_running = number_field(
-        label="How many years have you been running? (optional)", low=0, high=100, required=False
+        label=_("How many years have you been running? (optional)"), low=0, high=100, required=False
     )
     usual_surface = forms.ChoiceField(
-        label="Where do you usually run? (optional)",
-        choices=[("", "Choose a surface"), *Surface.choices],
+        label=_("Where do you usually run? (optional)"),
+        choices=[("", _("Choose a surface")), *Surface.choices],
         required=False,
-        error_messages={"invalid_choice": "Choose one of the surfaces in the list."},
+        error_messages={"invalid_choice": _("Choose one of the surfaces in the list.")},
     )
     shoe_age_months = number_field(
-        label="How many months old are your running shoes? (optional)",
+        label=_("How many months old are your running shoes? (optional)"),
         low=0,
         high=240,
         required=False,
     )
-    recent_race = YesNoField(label="Have you run a race in the last 4 weeks?")
+    recent_race = YesNoField(label=_("Have you run a race in the last 4 weeks?"))
     preferred_location = LocationChoiceField(
-        label="Which clinic would suit you best?",
+        label=_("Which clinic would suit you best?"),
         queryset=Location.objects.order_by("name"),
-        empty_label="Choose a clinic",
+        empty_label=_("Choose a clinic"),
         error_messages={
-            "required": "Choose a clinic.",
-            "invalid_choice": "Choose one of the clinics in the list.",
+            "required": _("Choose a clinic."),
+            "invalid_choice": _("Choose one of the clinics in the list."),
         },
     )
 
@@ -253,8 +277,8 @@ class AboutYouForm(IntakeStepForm):
         # Under 16 is refused with its own page, not a field error (see ``out_of_scope``), so
         # the field accepts any real age; above the protocol's maximum is a typing mistake.
         self.fields["age"] = number_field(
-            label=advice.QUESTIONS["age"][0],
-            help_text=advice.QUESTIONS["age"][1],
+            label=gettext(advice.QUESTIONS["age"][0]),
+            help_text=gettext(advice.QUESTIONS["age"][1]),
             low=0,
             high=engine.FIELDS["age"].max,
         )
@@ -268,12 +292,17 @@ class AboutYouForm(IntakeStepForm):
 
     def build_layout(self) -> Layout:
         return Layout(
-            Fieldset("About you", "first_name", "last_name", "email", "phone", "age"),
+            Fieldset(gettext("About you"), "first_name", "last_name", "email", "phone", "age"),
             Fieldset(
-                "Your running",
+                gettext("Your running"),
                 HTML(
-                    '<p class="text-body-secondary">These help your clinician understand your '
-                    "running. They do not change your result.</p>"
+                    format_html(
+                        '<p class="text-body-secondary">{}</p>',
+                        gettext(
+                            "These help your clinician understand your running. They do not "
+                            "change your result."
+                        ),
+                    )
                 ),
                 Div(
                     Div("weekly_distance", css_class="col"),
@@ -282,7 +311,7 @@ class AboutYouForm(IntakeStepForm):
                 ),
                 *self.runner_fields[1:],
             ),
-            Fieldset("Your clinic", "preferred_location"),
+            Fieldset(gettext("Your clinic"), "preferred_location"),
         )
 
     def clean(self):
@@ -351,7 +380,7 @@ class WarningSignsForm(IntakeStepForm):
         "osteoporosis",
         "steroids",
     )
-    intro = (
+    intro = _(
         "These questions look for rare but serious causes of back pain. Most people answer No "
         "to all of them."
     )
@@ -360,7 +389,7 @@ class WarningSignsForm(IntakeStepForm):
 class ImpactForm(IntakeStepForm):
     # The STarT Back items, in the protocol's paraphrase (protocol section 2).
     protocol_fields = tuple(f"sbst_{n}" for n in range(1, 10))
-    intro = (
+    intro = _(
         "Think about the last 2 weeks. For each of the first 8 statements, choose Agree or "
         "Disagree. For the last question, choose the answer that fits best. There are no right "
         "or wrong answers."
@@ -375,16 +404,16 @@ class CareSoFarForm(IntakeStepForm):
 class Step:
     number: int
     slug: str
-    title: str
+    title: object  # a lazily translated text
     form_class: type[IntakeStepForm]
 
 
 STEPS: tuple[Step, ...] = (
-    Step(1, "about-you", "About you and your running", AboutYouForm),
-    Step(2, "your-pain", "Your pain", PainForm),
-    Step(3, "warning-signs", "Warning signs", WarningSignsForm),
-    Step(4, "how-it-affects-you", "How it affects you", ImpactForm),
-    Step(5, "care-so-far", "Care so far", CareSoFarForm),
+    Step(1, "about-you", _("About you and your running"), AboutYouForm),
+    Step(2, "your-pain", _("Your pain"), PainForm),
+    Step(3, "warning-signs", _("Warning signs"), WarningSignsForm),
+    Step(4, "how-it-affects-you", _("How it affects you"), ImpactForm),
+    Step(5, "care-so-far", _("Care so far"), CareSoFarForm),
 )
 STEP_SLUGS = tuple(step.slug for step in STEPS)
 

@@ -2,8 +2,10 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from clinic.models.states import InvalidTransition, TransitionTable
 from triage import engine
@@ -26,11 +28,11 @@ class Urgency(models.TextChoices):
 
 
 class Surface(models.TextChoices):
-    ROAD = "road", "Road or pavement"
-    TRAIL = "trail", "Trail"
-    TRACK = "track", "Track"
-    TREADMILL = "treadmill", "Treadmill"
-    MIXED = "mixed", "A mix"
+    ROAD = "road", _("Road or pavement")
+    TRAIL = "trail", _("Trail")
+    TRACK = "track", _("Track")
+    TREADMILL = "treadmill", _("Treadmill")
+    MIXED = "mixed", _("A mix")
 
 
 class Intake(models.Model):
@@ -66,6 +68,8 @@ class Intake(models.Model):
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
     phone = models.CharField(max_length=30, blank=True)
+    # The language the intake was answered in: its messages are written in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     # Runner context: shown to clinicians, never changes the pathway.
     weekly_distance_km = models.PositiveSmallIntegerField(null=True, blank=True)
     years_running = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -43,6 +43,7 @@ def intake_submit(
     runner_context: Mapping,
     preferred_location,
     patient=None,
+    language: str = "en",
 ) -> Intake:
     """Assess the answers with the protocol and store the intake with the engine's decision.
 
@@ -60,6 +61,7 @@ def intake_submit(
         phone=contact.get("phone", "") or "",
         preferred_location=preferred_location,
         patient=patient,
+        language=language,
         **{k: v for k, v in runner_context.items() if k in RUNNER_CONTEXT_FIELDS and v is not None},
     )
     decision = _record_decision(intake, _fields_from_result(result))

@@ -5,9 +5,11 @@ validation error lose nothing, and nothing is stored in the database before the 
 Steps open only in order: asking for a later step redirects to the first one not yet answered.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients import selectors
@@ -105,11 +107,16 @@ def review(request):
         return _to_step(missing)
     bound, invalid = answers.bound_forms()
     if invalid is not None:
-        messages.error(request, "Some answers need checking. Please look at this step again.")
+        messages.error(request, _("Some answers need checking. Please look at this step again."))
         return _to_step(invalid)
     if request.method == "POST":
         try:
-            intake = services.intake_submit(**forms.submission(bound), patient=_patient(request))
+            patient = _patient(request)
+            intake = services.intake_submit(
+                **forms.submission(bound), patient=patient, language=_language(request)
+            )
+            if patient is not None:
+                patient_services.set_preferred_language(patient, intake.language)
         except engine.TriageError as error:
             return _back_to_the_step(request, error)
         answers.clear()
@@ -140,6 +147,11 @@ def under_16(request):
     return render(request, "triage/under_16.html")
 
 
+def _language(request) -> str:
+    language = getattr(request, "LANGUAGE_CODE", "en").split("-")[0]
+    return language if language in dict(settings.LANGUAGES) else "en"
+
+
 def _patient(request):
     user = request.user
     if user.is_authenticated and not user.is_staff:
@@ -160,5 +172,5 @@ def _remember_intake(request, intake) -> None:
 def _back_to_the_step(request, error: engine.TriageError):
     # The forms check what the engine checks, so this is a safety net, not a normal path.
     for name, problem in error.errors.items():
-        messages.error(request, f"{advice.question_for(name)}: {problem}.")
+        messages.error(request, f"{_(advice.question_for(name))}: {problem}.")
     return _to_step(forms.step_of_field(next(iter(error.errors), "")))

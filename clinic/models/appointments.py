@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from .states import InvalidTransition, TransitionTable
 
@@ -17,10 +18,11 @@ __all__ = [
 
 
 class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    NO_SHOW = "no_show", "Did not attend"
+    # Shown to patients (their pages are translated); the admin stays English.
+    BOOKED = "booked", _("Booked")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("Did not attend")
 
 
 class Appointment(TransitionTable, models.Model):

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from clinic import links, notifications
 from clinic.errors import NotAllowed
@@ -202,6 +203,15 @@ def _plan_message(offer, *, entry, practitioner, location):
     channel, recipient = notifications.patient_channel(entry.patient)
     local_start = offer.start.astimezone(location.zone)
     local_expiry = offer.expires_at.astimezone(location.zone)
+    # The time is written into the message now: in the waiting patient's language, not that of
+    # whoever freed it (a cancel made on a Spanish page, say).
+    with translation.override(entry.patient.preferred_language):
+        slot_label = gettext("%(when)s at %(place)s with %(name)s") % {
+            "when": dateformat.format(local_start, pgettext("date format", "l, F j, g:i A T")),
+            "place": location.name,
+            "name": practitioner.display_name,
+        }
+        hold_until = dateformat.format(local_expiry, pgettext("date format", "g:i A T"))
     return notifications.plan(
         key=f"waitlist-offer:{offer.public_id}",
         kind=NotificationKind.WAITLIST_HOLD,
@@ -213,11 +223,8 @@ def _plan_message(offer, *, entry, practitioner, location):
         context={
             "offer_id": str(offer.public_id),
             "service_name": entry.service.name,
-            "slot_label": (
-                f"{dateformat.format(local_start, 'l j F, g:i A T')} at {location.name} "
-                f"with {practitioner.display_name}"
-            ),
-            "hold_until": dateformat.format(local_expiry, "g:i A T"),
+            "slot_label": slot_label,
+            "hold_until": hold_until,
             "accept_url": links.waitlist_offer_url(offer),
         },
     )

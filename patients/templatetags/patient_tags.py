@@ -1,7 +1,7 @@
 from django import template
-from django.utils.dateformat import format as format_date
 
 from clinic.scheduling import slot_key as make_slot_key
+from patients.templatetags.patient_dates import formatted
 
 register = template.Library()
 
@@ -12,12 +12,13 @@ def slot_key(slot) -> str:
 
 
 @register.filter
-def local_time(slot, fmt: str = "l j F Y, g:i A T") -> str:
-    """A slot's start in its location's zone (slots carry the zone of their location)."""
-    return format_date(slot.local_start, fmt)
+def local_time(slot, style: str = "when") -> str:
+    """A slot's start in its location's zone (slots carry the zone of their location), in one
+    of the date styles of ``patient_dates``."""
+    return formatted(slot.local_start, style)
 
 
 @register.filter
 def local_in(value, location) -> str:
     """A UTC datetime shown in a location's local time, with the zone."""
-    return format_date(value.astimezone(location.zone), "l j F Y, g:i A T")
+    return formatted(value.astimezone(location.zone), "when")

@@ -195,7 +195,7 @@ def test_a_scheduler_books_moves_and_cancels_and_the_patient_gets_each_with_the_
     assert int(third.vevent.sequence.value) == 2
     # The clinic cancelled, so the message offers the nearest free times.
     assert "These times are free now" in cancellation.body
-    assert "Tuesday 16 March, 9:00 AM CDT with Robin Physio" in cancellation.body
+    assert "Tuesday, March 16, 9:00 AM CDT with Robin Physio" in cancellation.body
     assert "away that week" not in cancellation.body  # the reason is staff's note
 
     changes = LogEntry.objects.get_for_object(appointment)

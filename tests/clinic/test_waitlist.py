@@ -187,7 +187,7 @@ def test_a_cancelled_time_is_held_for_the_patient_waiting_longest(location, prac
     assert message.recipient == first.email
     assert message.appointment is None  # the cancelled appointment is someone else's
     text = messages.render(message)
-    assert "Tuesday 3 March, 10:00 AM CST at Shakopee with Robin Physio" in text.text
+    assert "Tuesday, March 3, 10:00 AM CST at Shakopee with Robin Physio" in text.text
     assert "until 10:05 AM CST" in text.text
     assert "Physiotherapy assessment" in text.subject
     assert appointment.patient.last_name not in text.text

@@ -78,7 +78,7 @@ def test_a_patient_books_an_assessment_and_sees_it_in_local_time(client, clinic,
     # 10:00 local is the first slot at least two hours after 8:00; stored in UTC.
     assert appointment.start == dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC)
     detail = client.get(response["Location"]).content.decode()
-    assert "Monday 23 November 2026, 10:00 AM CST" in detail
+    assert "Monday, November 23, 2026, 10:00 AM CST" in detail
     assert Notification.objects.filter(
         appointment=appointment, kind=NotificationKind.BOOKING_CONFIRMATION
     ).exists()

@@ -120,7 +120,7 @@ def test_a_patient_without_an_account_gets_a_scheduled_scan_and_its_confirmation
 
     [message] = [m for m in send_due() if m.to == [EMAIL]]
     assert message.subject.startswith("Your appointment is booked")
-    assert "Tuesday 10 March 2026, 9:00 AM CDT" in message.body  # Chaska's time, not UTC
+    assert "Tuesday, March 10, 2026, 9:00 AM CDT" in message.body  # Chaska's time, not UTC
     assert "MRI lumbar spine with Riley Radiographer" in message.body
     assert "ask us for a change" in message.body
     assert "/me/appointments/manage/" in message.body
@@ -135,7 +135,7 @@ def test_the_link_in_the_confirmation_shows_the_visit_and_takes_a_change_request
     page = client.get(link)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Tuesday 10 March 2026, 9:00 AM CDT" in html
+    assert "Tuesday, March 10, 2026, 9:00 AM CDT" in html
     assert "Ask for a change" in html
     assert "Move to another time" not in html  # staff-scheduled: not changed online
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from triage.advice.i18n import Text, gettext_noop
 from triage.advice.running import shoe_advice
 from triage.advice.safety import (
     BONE_STRESS_ADVICE,
@@ -12,26 +13,26 @@ from triage.advice.safety import (
 )
 
 PATHWAY_TITLES = {
-    "self_care": "A self-care plan",
-    "physio": "Physical therapy (PT)",
-    "imaging": "A scan of your spine",
-    "surgical_consult": "An appointment with a spine specialist",
+    "self_care": gettext_noop("A self-care plan"),
+    "physio": gettext_noop("Physical therapy (PT)"),
+    "imaging": gettext_noop("A scan of your spine"),
+    "surgical_consult": gettext_noop("An appointment with a spine specialist"),
 }
 
 URGENCY_TITLES = {
-    "emergency": "Now: get emergency care",
-    "urgent": "Urgent, we will contact you within 1 working day",
-    "soon": "Soon, within the next 4 weeks",
-    "routine": "Routine, at a time that suits you",
+    "emergency": gettext_noop("Now: get emergency care"),
+    "urgent": gettext_noop("Urgent, we will contact you within 1 working day"),
+    "soon": gettext_noop("Soon, within the next 4 weeks"),
+    "routine": gettext_noop("Routine, at a time that suits you"),
 }
 
 SBST_RISK_TITLES = {
-    "low": "Low risk of the pain lasting",
-    "medium": "Medium risk of the pain lasting",
-    "high": "High risk of the pain lasting",
+    "low": gettext_noop("Low risk of the pain lasting"),
+    "medium": gettext_noop("Medium risk of the pain lasting"),
+    "high": gettext_noop("High risk of the pain lasting"),
 }
 
-PSYCHOLOGICALLY_INFORMED = (
+PSYCHOLOGICALLY_INFORMED = gettext_noop(
     "Your PT will help with more than exercise. Your physical therapist will also help with "
     "worry, low mood and the way pain affects your day. These make a real difference to how "
     "fast you get better."
@@ -40,55 +41,105 @@ PSYCHOLOGICALLY_INFORMED = (
 # Why: the deciding rule (protocol section 4) in plain words. The engine's own reasons are for
 # staff screens and the record; a decision set by a clinician keeps the words it was given.
 REASONS = {
-    "R1": "Your answers show signs that the nerves at the base of your spine may be squeezed. "
-    "Doctors call this cauda equina syndrome. It needs emergency care.",
-    "R2": "You have had cancer, and you have numbness or weakness in a leg. This can mean "
-    "something is pressing on your spinal cord. It needs emergency care.",
-    "R3": "Weakness in a leg or foot that is getting worse needs emergency care.",
-    "R4": "You have a fever, and your immune system is weak or you inject drugs. This can mean "
-    "an infection in your spine. It needs emergency care.",
-    "R5": "Back pain after a major injury, such as a fall from height or a crash, needs "
-    "emergency care.",
-    "R6": "You have had cancer. So we want a scan of your spine, to check that the pain is not "
-    "linked to it.",
-    "R7": "A weak immune system, or injecting drugs, makes an infection in the spine more "
-    "likely. So we want a scan to check.",
-    "R8": "You had a fall or a strain. At 65 or over, with thin bones or after long use of "
-    "steroid tablets, this can break a bone in the spine. So we want a scan to check.",
-    "R9": "You have lost weight without trying. A clinician will look at your answers before a "
-    "scan is booked.",
-    "R10": "You have a fever with your back pain. A clinician will look at your answers before "
-    "a scan is booked.",
-    "R11": "You have weakness in a leg or foot. A clinician will look at your answers before PT "
-    "is booked.",
-    "R12": "You have had leg pain below the knee for 12 weeks or more, even after 6 weeks or "
-    "more of PT or exercise. A spine specialist can talk with you about a shot or surgery.",
-    "R13": "You have had leg pain below the knee for 6 weeks or more, even after 6 weeks or "
-    "more of PT or exercise. A scan can help plan the next step.",
-    "R14": "Your pain began after a big rise in your running, and it hurts when you hop. This "
-    "can be a stress injury in the bone. So we want a scan.",
+    "R1": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "Your answers show signs that the nerves at the base of your spine may be squeezed. "
+        "Doctors call this cauda equina syndrome. It needs emergency care."
+    ),
+    "R2": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have had cancer, and you have numbness or weakness in a leg. This can mean "
+        "something is pressing on your spinal cord. It needs emergency care."
+    ),
+    "R3": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "Weakness in a leg or foot that is getting worse needs emergency care."
+    ),
+    "R4": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have a fever, and your immune system is weak or you inject drugs. This can mean "
+        "an infection in your spine. It needs emergency care."
+    ),
+    "R5": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "Back pain after a major injury, such as a fall from height or a crash, needs "
+        "emergency care."
+    ),
+    "R6": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have had cancer. So we want a scan of your spine, to check that the pain is not "
+        "linked to it."
+    ),
+    "R7": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "A weak immune system, or injecting drugs, makes an infection in the spine more "
+        "likely. So we want a scan to check."
+    ),
+    "R8": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You had a fall or a strain. At 65 or over, with thin bones or after long use of "
+        "steroid tablets, this can break a bone in the spine. So we want a scan to check."
+    ),
+    "R9": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have lost weight without trying. A clinician will look at your answers before a "
+        "scan is booked."
+    ),
+    "R10": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have a fever with your back pain. A clinician will look at your answers before "
+        "a scan is booked."
+    ),
+    "R11": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have weakness in a leg or foot. A clinician will look at your answers before PT "
+        "is booked."
+    ),
+    "R12": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have had leg pain below the knee for 12 weeks or more, even after 6 weeks or "
+        "more of PT or exercise. A spine specialist can talk with you about a shot or surgery."
+    ),
+    "R13": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "You have had leg pain below the knee for 6 weeks or more, even after 6 weeks or "
+        "more of PT or exercise. A scan can help plan the next step."
+    ),
+    "R14": gettext_noop(
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        "Your pain began after a big rise in your running, and it hurts when you hop. This "
+        "can be a stress injury in the bone. So we want a scan."
+    ),
 }
 SBST_REASONS = {
-    "low": "Your answers show a low risk of long-term problems. So a self-care plan is the "
-    "best start. Most back pain gets better when you stay active.",
-    "medium": "Your answers show a medium risk that the pain will last. So we suggest "
-    "physical therapy (PT).",
-    "high": "Your answers show a high risk that the pain will last. So we suggest PT that "
-    "also helps with worry, low mood and how pain affects your life.",
+    "low": gettext_noop(
+        "Your answers show a low risk of long-term problems. So a self-care plan is the "
+        "best start. Most back pain gets better when you stay active."
+    ),
+    "medium": gettext_noop(
+        "Your answers show a medium risk that the pain will last. So we suggest "
+        "physical therapy (PT)."
+    ),
+    "high": gettext_noop(
+        "Your answers show a high risk that the pain will last. So we suggest PT that "
+        "also helps with worry, low mood and how pain affects your life."
+    ),
 }
 # The other red flags present (section 4 reports them all), as what our team will also check.
 ALSO_CHECKED = {
-    "cauda_equina": "the signs of pressure on the nerves at the base of your spine",
-    "cord_compression": "the numbness or weakness in your leg, as you have had cancer",
-    "progressive_deficit": "the weakness in your leg or foot that is getting worse",
-    "infection": "the chance of an infection in your spine",
-    "major_trauma": "the injury that started your pain",
-    "cancer_history": "that you have had cancer",
-    "infection_risk": "the chance of an infection in your spine",
-    "fragility_fracture": "the chance of a broken bone in your spine",
-    "weight_loss": "your weight loss",
-    "fever": "your fever",
-    "stable_deficit": "the weakness in your leg or foot",
+    "cauda_equina": gettext_noop("the signs of pressure on the nerves at the base of your spine"),
+    "cord_compression": gettext_noop(
+        "the numbness or weakness in your leg, as you have had cancer"
+    ),
+    "progressive_deficit": gettext_noop("the weakness in your leg or foot that is getting worse"),
+    "infection": gettext_noop("the chance of an infection in your spine"),
+    "major_trauma": gettext_noop("the injury that started your pain"),
+    "cancer_history": gettext_noop("that you have had cancer"),
+    "infection_risk": gettext_noop("the chance of an infection in your spine"),
+    "fragility_fracture": gettext_noop("the chance of a broken bone in your spine"),
+    "weight_loss": gettext_noop("your weight loss"),
+    "fever": gettext_noop("your fever"),
+    "stable_deficit": gettext_noop("the weakness in your leg or foot"),
 }
 
 
@@ -122,15 +173,18 @@ def reasons(decision) -> list[str]:
         words = ALSO_CHECKED.get(code)
         if code not in covered and words and words not in also:
             also.append(words)
-    return [first, *(f"Our team will also check {words}." for words in also)]
+    return [
+        first,
+        *(Text(gettext_noop("Our team will also check %(what)s."), what=w) for w in also),
+    ]
 
 
 def result_label(decision) -> str:
     """A past check as the patient's account lists it: an emergency was never a booking."""
     if decision is None:
-        return "Result not ready"
+        return gettext_noop("Result not ready")
     if decision.urgency == "emergency":
-        return "Emergency care advised (nothing was booked)"
+        return gettext_noop("Emergency care advised (nothing was booked)")
     return PATHWAY_TITLES.get(decision.pathway, decision.get_pathway_display())
 
 
@@ -139,78 +193,99 @@ def result_label(decision) -> str:
 _SYMPTOMS = (
     (
         lambda a: a.get("saddle_numbness") is True,
-        "Numbness around the saddle area (the genitals, buttocks or inner thighs)",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Numbness around the saddle area (the genitals, buttocks or inner thighs)"),
         {"cauda_equina"},
     ),
     (
         lambda a: a.get("bladder_bowel_change") is True,
-        "A new change in bladder or bowel control (trouble passing urine, leaking, or not "
-        "feeling a full bladder)",
+        gettext_noop(
+            # Translators: clinical; needs review by a qualified medical translator before use.
+            "A new change in bladder or bowel control (trouble passing urine, leaking, or not "
+            "feeling a full bladder)"
+        ),
         {"cauda_equina"},
     ),
     (
         lambda a: a.get("both_legs") is True and a.get("leg_pain_below_knee") is True,
-        "Pain spreading below the knee, with pain or numbness in both legs",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Pain spreading below the knee, with pain or numbness in both legs"),
         {"cauda_equina"},
     ),
     (
         lambda a: a.get("leg_weakness") == "progressive",
-        "Weakness in a leg or foot that is getting worse",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Weakness in a leg or foot that is getting worse"),
         {"progressive_deficit", "cord_compression"},
     ),
     (
         lambda a: a.get("leg_weakness") == "stable",
-        "Weakness in a leg or foot",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Weakness in a leg or foot"),
         {"stable_deficit", "cord_compression"},
     ),
     (
         lambda a: a.get("leg_numbness") is True,
-        "Numbness or pins and needles in a leg or foot",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Numbness or pins and needles in a leg or foot"),
         {"cord_compression"},
     ),
     (
         lambda a: a.get("cancer_history") is True,
-        "I have had cancer",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("I have had cancer"),
         {"cord_compression", "cancer_history"},
     ),
     (
         lambda a: a.get("fever") is True,
-        "A fever or chills, or feeling generally unwell",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("A fever or chills, or feeling generally unwell"),
         {"infection", "fever"},
     ),
     (
         lambda a: a.get("immunosuppressed") is True,
-        "A weakened immune system (for example from chemotherapy, a transplant or HIV)",
+        gettext_noop(
+            # Translators: clinical; needs review by a qualified medical translator before use.
+            "A weakened immune system (for example from chemotherapy, a transplant or HIV)"
+        ),
         {"infection", "infection_risk"},
     ),
     (
         lambda a: a.get("iv_drug_use") is True,
-        "I inject drugs",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("I inject drugs"),
         {"infection", "infection_risk"},
     ),
     (
         lambda a: a.get("trauma") == "major",
-        "The pain started after a major injury, such as a fall from height or a collision",
+        gettext_noop(
+            # Translators: clinical; needs review by a qualified medical translator before use.
+            "The pain started after a major injury, such as a fall from height or a collision"
+        ),
         {"major_trauma"},
     ),
     (
         lambda a: a.get("trauma") == "minor",
-        "The pain started after a fall or a strain",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("The pain started after a fall or a strain"),
         {"fragility_fracture"},
     ),
     (
         lambda a: a.get("osteoporosis") is True,
-        "I have osteoporosis",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("I have osteoporosis"),
         {"fragility_fracture"},
     ),
     (
         lambda a: a.get("steroids") is True,
-        "I have taken steroid tablets for 3 months or more",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("I have taken steroid tablets for 3 months or more"),
         {"fragility_fracture"},
     ),
     (
         lambda a: a.get("weight_loss") is True,
-        "Weight loss I cannot explain",
+        # Translators: clinical; needs review by a qualified medical translator before use.
+        gettext_noop("Weight loss I cannot explain"),
         {"weight_loss"},
     ),
 )
@@ -226,34 +301,58 @@ def next_steps(*, pathway: str, urgency: str, clinician_review: bool) -> list[st
     """What happens next for a non-emergency result (protocol sections 6 and 7)."""
     if clinician_review:
         return [
-            "A clinician will look at your answers before anything is booked.",
-            "We will contact you within 1 working day to tell you what happens next. "
-            "You do not need to book anything.",
+            gettext_noop("A clinician will look at your answers before anything is booked."),
+            gettext_noop(
+                "We will contact you within 1 working day to tell you what happens next. "
+                "You do not need to book anything."
+            ),
         ]
     if pathway == "self_care":
         return [
-            "You do not need an appointment. Follow the self-care plan below. Most back pain "
-            "gets better within a few weeks, and staying active helps.",
-            "In 2 weeks we will email you to ask how your back is. If it is not better, you can "
-            "take the check again and we will suggest the next step.",
+            gettext_noop(
+                "You do not need an appointment. Follow the self-care plan below. Most back pain "
+                "gets better within a few weeks, and staying active helps."
+            ),
+            gettext_noop(
+                "In 2 weeks we will email you to ask how your back is. If it is not better, you "
+                "can "
+                "take the check again and we will suggest the next step."
+            ),
         ]
     if pathway == "physio":
         when = {
-            "urgent": "Please book a physical therapy (PT) assessment now. We aim to see you "
-            "within 14 days. Our team will also contact you within 1 working day.",
-            "soon": "Please book a physical therapy (PT) assessment within the next 4 weeks.",
-            "routine": "Book a physical therapy (PT) assessment online at a time that suits you.",
+            "urgent": gettext_noop(
+                "Please book a physical therapy (PT) assessment now. We aim to see you "
+                "within 14 days. Our team will also contact you within 1 working day."
+            ),
+            "soon": gettext_noop(
+                "Please book a physical therapy (PT) assessment within the next 4 weeks."
+            ),
+            "routine": gettext_noop(
+                "Book a physical therapy (PT) assessment online at a time that suits you."
+            ),
         }
         return [when.get(urgency, when["routine"])]
     what = (
-        "a scan of your spine" if pathway == "imaging" else "an appointment with a spine specialist"
+        gettext_noop("a scan of your spine")
+        if pathway == "imaging"
+        else gettext_noop("an appointment with a spine specialist")
     )
     when = {
-        "urgent": f"Our team will contact you within 1 working day to arrange {what}.",
-        "soon": f"Our team will contact you to arrange {what} within the next 4 weeks.",
-        "routine": f"Our team will contact you to arrange {what} at a time that suits you.",
+        "urgent": gettext_noop(
+            "Our team will contact you within 1 working day to arrange %(what)s."
+        ),
+        "soon": gettext_noop(
+            "Our team will contact you to arrange %(what)s within the next 4 weeks."
+        ),
+        "routine": gettext_noop(
+            "Our team will contact you to arrange %(what)s at a time that suits you."
+        ),
     }
-    return [when.get(urgency, when["routine"]), "You do not need to book anything yourself."]
+    return [
+        Text(when.get(urgency, when["routine"]), what=what),
+        gettext_noop("You do not need to book anything yourself."),
+    ]
 
 
 def for_decision(intake, decision) -> dict:
