@@ -449,6 +449,10 @@ class BusyIntervals:
         return index > 0 and self.max_end[index - 1] > start
 
 
+# The first, narrow range of `nearest_alternatives` (it widens to its `search` when needed).
+NEAREST_FIRST_SEARCH = timedelta(days=3)
+
+
 def nearest_alternatives(
     *,
     service,
@@ -459,14 +463,33 @@ def nearest_alternatives(
     count: int = 3,
     search: timedelta = timedelta(days=14),
 ) -> list[Slot]:
-    """The `count` free slots for `service` at `location` nearest in time to `start`."""
-    slots = available_slots(
-        service=service,
-        locations=[location],
-        date_from=(start - search).date(),
-        date_to=(start + search).date(),
-        now=now,
-        exclude_appointment=exclude_appointment,
-    )
-    slots.sort(key=lambda slot: (abs(slot.start - start), slot.start, slot.practitioner_name))
-    return slots[:count]
+    """The `count` free slots for `service` at `location` nearest in time to `start`, within
+    `search` either side.
+
+    A few days around `start` usually hold them, and a 409 must answer fast while others are
+    booking: that narrow range is read first, and the whole `search` only when it does not
+    hold `count` slots nearer than its certain edge (so the answer is the same either way).
+    """
+
+    def key(slot):
+        return (abs(slot.start - start), slot.start, slot.practitioner_name)
+
+    narrow = min(search, NEAREST_FIRST_SEARCH)
+    for reach in dict.fromkeys((narrow, search)):
+        slots = available_slots(
+            service=service,
+            locations=[location],
+            date_from=(start - reach).date(),
+            date_to=(start + reach).date(),
+            now=now,
+            exclude_appointment=exclude_appointment,
+        )
+        slots.sort(key=key)
+        # Local dates may differ from UTC ones by up to a day: only slots within
+        # `reach - 1 day` of `start` are certainly nearer than anything outside the range.
+        certain = reach - timedelta(days=1)
+        if reach == search or (
+            len(slots) >= count and abs(slots[count - 1].start - start) <= certain
+        ):
+            return slots[:count]
+    return []  # pragma: no cover - the loop always ends on the whole search

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from clinic.models import AppointmentStatus, DateOverride, Discipline, TimeOff
 from clinic.scheduling import (
     available_slots,
+    nearest_alternatives,
     offers_for_intake,
     target_window_end,
     window_end_for,
@@ -426,3 +427,45 @@ def test_when_nothing_fits_the_window_the_later_times_are_marked_outside_it():
     assert later.slots
     assert not any(offer.within_window for offer in later.slots)
     assert min(offer.slot.start for offer in later.slots) > window_end_for(intake)
+
+
+def test_the_nearest_alternatives_come_from_the_days_around_the_time_in_two_queries():
+    location = LocationFactory()
+    practitioner = PractitionerFactory(locations=[location])
+    for weekday in range(5):
+        WorkingHoursFactory(
+            practitioner=practitioner,
+            location=location,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(12),
+        )
+    service = ServiceFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        slots = nearest_alternatives(service=service, location=location, start=at(WEDNESDAY, 10))
+
+    assert local_times(slots) == ["Wed 10:00", "Wed 09:00", "Wed 11:00"]
+    assert len(queries) <= 2  # the narrow range held them: the fortnight is not read
+
+
+def test_the_nearest_alternatives_reach_past_the_first_days_when_those_are_full():
+    location = LocationFactory()
+    practitioner = physio_at(location, weekday=1)  # Tuesdays 09:00-12:00 only
+    service = ServiceFactory()
+    AppointmentFactory(
+        practitioner=practitioner,
+        location=location,
+        service=service,
+        start=at(TUESDAY, 9),
+        status=AppointmentStatus.BOOKED,
+    )
+
+    slots = nearest_alternatives(service=service, location=location, start=at(TUESDAY, 9))
+
+    # Two left that Tuesday; the third is a week later, beyond the first, narrow range.
+    assert [f"{s.local_start:%a %d %H:%M}" for s in slots] == [
+        "Tue 03 10:00",
+        "Tue 03 11:00",
+        "Tue 10 09:00",
+    ]
