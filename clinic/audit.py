@@ -17,6 +17,8 @@ PATIENT_DATA_MODELS = [
     "triage.Referral",
     "clinic.WaitlistEntry",
     "clinic.Notification",
+    "outcomes.FollowUp",
+    "outcomes.FollowUpAnswer",
 ]
 
 for label in PATIENT_DATA_MODELS:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "triage",
+    "outcomes",
     "staff",
 ]
 
@@ -157,6 +158,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-notifications": {"task": "clinic.tasks.dispatch_due", "schedule": 60.0},
     "escalate-unacknowledged-alerts": {"task": "clinic.tasks.escalate_alerts", "schedule": 60.0},
+    "advance-follow-ups": {"task": "outcomes.tasks.advance_follow_ups", "schedule": 3600.0},
 }
 
 # --- Auth and accounts -------------------------------------------------------------------------

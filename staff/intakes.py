@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from clinic import roles
 from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition, User
+from outcomes import charts as outcome_charts
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
 from staff import referrals as referral_pages
@@ -250,6 +251,9 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 intake_id=_int_or_none(unquote(object_id)), state__in=Referral.OPEN_STATES
             ).exists(),
         }
+        intake = self.get_object(request, unquote(object_id))
+        if intake is not None:  # the recovery charts (outcomes): pain, risk, change, running
+            extra_context.update(outcome_charts.trajectory_context(intake))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_list_display(self, request):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic import alerts, notifications
 from clinic.errors import NotAllowed
+from outcomes import series
 from triage import engine
 from triage.models import (
     URGENCY_RANK,
@@ -43,12 +44,14 @@ def intake_submit(
     runner_context: Mapping,
     preferred_location,
     patient=None,
+    predecessor: Intake | None = None,
 ) -> Intake:
     """Assess the answers with the protocol and store the intake with the engine's decision.
 
     Raises `engine.TriageError` for invalid answers (nothing is stored). Urgent and emergency
     decisions alert the preferred location's on-call address at once through the outbox;
-    self-care and safety-net check-ins are planned in the same transaction.
+    self-care and safety-net check-ins and the follow-up series are planned in the same
+    transaction. `predecessor` is the earlier intake a follow-up's "worse" answer came from.
     """
     result = engine.assess(answers)
     snapshot = {name: answers[name] for name in engine.FIELDS}
@@ -60,6 +63,7 @@ def intake_submit(
         phone=contact.get("phone", "") or "",
         preferred_location=preferred_location,
         patient=patient,
+        predecessor=predecessor,
         **{k: v for k, v in runner_context.items() if k in RUNNER_CONTEXT_FIELDS and v is not None},
     )
     decision = _record_decision(intake, _fields_from_result(result))
@@ -75,9 +79,24 @@ def intake_submit(
             kind=notifications.NotificationKind.SAFETY_NET_CHECK_IN,
             due_at=intake.created_at + SAFETY_NET_CHECK_IN_AFTER,
         )
+    series.plan_series(intake)
     _alert_staff_if_needed(intake, decision)
     _follow_referral(intake, decision)
     return intake
+
+
+FOLLOW_UP_REASON = "New warning signs reported in a follow-up."
+
+
+@transaction.atomic
+def decision_from_follow_up(*, intake: Intake, result: engine.TriageResult) -> TriageDecision:
+    """A follow-up reported a red flag the intake did not have: the engine's new result becomes
+    the intake's decision, and it takes the intake's own path (staff alert, referral)."""
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    decision = _record_decision(intake, _fields_from_result(result))
+    _alert_staff_if_needed(intake, decision)
+    _follow_referral(intake, decision, reason=FOLLOW_UP_REASON)
+    return decision
 
 
 @transaction.atomic
@@ -386,6 +405,8 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
     intake.save(update_fields=update)
     if status == Intake.Status.CLOSED:
         _close_referral(intake, actor=actor, outcome=intake.outcome)
+        # Discharge: an episode closed after a completed visit is followed up 2 weeks later.
+        series.plan_discharge(intake)
     return intake
 
 
