@@ -251,8 +251,15 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 intake_id=_int_or_none(unquote(object_id)), state__in=Referral.OPEN_STATES
             ).exists(),
         }
-        intake = self.get_object(request, unquote(object_id))
-        if intake is not None:  # the recovery charts (outcomes): pain, risk, change, running
+        # The recovery charts (outcomes). The scoped queryset, not get_object: the change view
+        # itself records this read in the access log, once.
+        intake = (
+            self.get_queryset(request)
+            .filter(pk=_int_or_none(unquote(object_id)))
+            .select_related("current_decision", "preferred_location")
+            .first()
+        )
+        if intake is not None:
             extra_context.update(outcome_charts.trajectory_context(intake))
         return super().change_view(request, object_id, form_url, extra_context)
 
