@@ -1,7 +1,7 @@
 """`python -m bench <step> [args]`: set up Django with the bench settings, then run one step.
 
-Steps: seed, triage_engine, availability, admin_queue, booking_storm, notification_dispatch,
-intake_http, report. bench/run.sh runs them in order.
+Steps: seed, triage_engine, availability, admin_queue, outcomes_dashboard, booking_storm,
+notification_dispatch, intake_http, report. bench/run.sh runs them in order.
 """
 
 import gc
@@ -14,6 +14,7 @@ STEPS = (
     "triage_engine",
     "availability",
     "admin_queue",
+    "outcomes_dashboard",
     "booking_storm",
     "notification_dispatch",
     "intake_http",

@@ -29,6 +29,7 @@ PARTS = (
     "availability",
     "admin_queue_first",
     "admin_queue_full",
+    "outcomes_dashboard",
     "booking_storm",
     "notification_dispatch",
     "intake_http",

@@ -110,6 +110,7 @@ setup seed_rest "$PY" -m bench seed rest
 step triage_engine triage_engine
 step availability availability
 step admin_queue_full admin_queue --stage full
+step outcomes_dashboard outcomes_dashboard
 step notification_dispatch notification_dispatch
 step booking_storm booking_storm
 step intake_http intake_http

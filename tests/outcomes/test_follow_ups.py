@@ -115,8 +115,10 @@ def test_a_runner_answers_on_the_link_and_both_charts_show_it(client, now, chask
     assert follow_up.state == FollowUp.State.ANSWERED
     assert AccessLog.objects.filter(object_type="follow_up", object_id=follow_up.public_id)
 
-    # The patient's own page: the 2-week answer is charted and in the table.
+    # The patient's own page, linked from their account: the 2-week answer is charted.
     client.force_login(user)
+    home = client.get(reverse("patients:dashboard")).content.decode()
+    assert reverse("outcomes:progress", args=[intake.public_id]) in home
     mine = client.get(reverse("outcomes:progress", args=[intake.public_id])).content.decode()
     assert "2 weeks" in mine
     assert "2 of 10, much better" in mine
