@@ -56,13 +56,13 @@ def follow_up_url(follow_up: FollowUp) -> str:
     return f"{settings.SITE_URL}{reverse('outcomes:answer', args=[token_for(follow_up)])}"
 
 
-def _plan(intake, kind: str, due_at) -> FollowUp:
+def _plan(intake, kind: str, due_at, *, message: bool = True) -> FollowUp:
     follow_up, created = FollowUp.objects.get_or_create(
         intake=intake,
         kind=kind,
         defaults={"due_at": due_at, "baseline_pain": intake.answers["pain_score"]},
     )
-    if created:
+    if created and message:
         notifications.plan(
             key=f"follow-up:{follow_up.public_id}",
             kind=notifications.NotificationKind.FOLLOW_UP,
@@ -78,9 +78,20 @@ def _plan(intake, kind: str, due_at) -> FollowUp:
     return follow_up
 
 
-def plan_series(intake) -> list[FollowUp]:
-    """The 2-, 6- and 12-week follow-ups of a new intake (idempotent)."""
-    return [_plan(intake, kind, intake.created_at + after) for kind, after in AFTER_INTAKE.items()]
+def plan_series(intake, *, self_care: bool = False) -> list[FollowUp]:
+    """The 2-, 6- and 12-week follow-ups of a new intake (idempotent).
+
+    On self-care the 2-week self-care check-in is the 2-week follow-up's message (it links to
+    the questionnaire), so the patient gets one message that day, not two."""
+    return [
+        _plan(
+            intake,
+            kind,
+            intake.created_at + after,
+            message=not (self_care and kind == FollowUp.Kind.WEEKS_2),
+        )
+        for kind, after in AFTER_INTAKE.items()
+    ]
 
 
 def plan_discharge(intake, *, now=None) -> FollowUp | None:

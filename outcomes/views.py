@@ -28,7 +28,7 @@ def answer(request, token):
     if not services.follow_up_open(follow_up):
         return render(request, "outcomes/closed.html", {"follow_up": follow_up}, status=410)
     runner = bool(intake.weekly_distance_km)
-    form = FollowUpForm(request.POST or None, runner=runner)
+    form = FollowUpForm(request.POST if request.method == "POST" else None, runner=runner)
     if request.method == "POST" and form.is_valid():
         try:
             outcome = services.follow_up_answer(follow_up=follow_up, values=form.cleaned_data)

@@ -67,11 +67,14 @@ def intake_submit(
         **{k: v for k, v in runner_context.items() if k in RUNNER_CONTEXT_FIELDS and v is not None},
     )
     decision = _record_decision(intake, _fields_from_result(result))
-    if result.pathway == Pathway.SELF_CARE:
+    self_care = result.pathway == Pathway.SELF_CARE
+    follow_ups = series.plan_series(intake, self_care=self_care)
+    if self_care:
         notifications.plan_intake_check_in(
             intake=intake,
             kind=notifications.NotificationKind.SELF_CARE_CHECK_IN,
             due_at=intake.created_at + SELF_CARE_CHECK_IN_AFTER,
+            context={"follow_up_url": series.follow_up_url(follow_ups[0])},
         )
     if result.safety_net:
         notifications.plan_intake_check_in(
@@ -79,7 +82,6 @@ def intake_submit(
             kind=notifications.NotificationKind.SAFETY_NET_CHECK_IN,
             due_at=intake.created_at + SAFETY_NET_CHECK_IN_AFTER,
         )
-    series.plan_series(intake)
     _alert_staff_if_needed(intake, decision)
     _follow_referral(intake, decision)
     return intake

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import messages
 from clinic.models import Notification, NotificationKind, NotificationStatus, StaffAlert
 from outcomes import series
 from outcomes.models import FollowUp, FollowUpAnswer
@@ -67,8 +68,11 @@ def now(freeze):
     return freeze(start)
 
 
+PHYSIO = {f"sbst_{n}": True for n in range(1, 5)}  # STarT Back medium risk: physiotherapy
+
+
 def test_an_intake_plans_follow_ups_at_2_6_and_12_weeks_in_the_outbox(now, chaska):
-    intake = make_intake(location=chaska, pain_score=6)
+    intake = make_intake(location=chaska, pain_score=6, **PHYSIO)
     follow_ups = list(intake.follow_ups.order_by("due_at"))
     assert [f.due_at - intake.created_at for f in follow_ups] == [
         timedelta(weeks=2),
@@ -195,6 +199,22 @@ def test_much_worse_offers_a_linked_new_check_with_the_answers_carried_over(clie
     assert new.email == intake.email
 
 
+def test_on_self_care_the_2_week_check_in_is_the_2_week_follow_ups_one_message(now, chaska):
+    intake = make_intake(location=chaska)
+    two_weeks = intake.follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
+    on_that_day = Notification.objects.filter(intake=intake, due_at=two_weeks.due_at)
+    [check_in] = on_that_day
+    assert check_in.kind == NotificationKind.SELF_CARE_CHECK_IN
+    text = messages.render(check_in).text
+    assert series.follow_up_url(two_weeks).split("?")[0] in text
+    assert "/intake/advice/self-care/" in text
+    later = Notification.objects.filter(intake=intake, kind=NotificationKind.FOLLOW_UP)
+    assert sorted(m.due_at - intake.created_at for m in later) == [
+        timedelta(weeks=6),
+        timedelta(weeks=12),
+    ]
+
+
 def test_a_little_better_offers_no_new_check(client, now, chaska):
     follow_up = make_intake(location=chaska).follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
     now.shift(timedelta(weeks=2))
@@ -205,6 +225,8 @@ def test_bad_links_and_bad_answers_never_fail(client, now, chaska):
     follow_up = make_intake(location=chaska).follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
     assert client.get("/follow-up/not-a-token/").status_code == 404
     assert client.get(link(follow_up) + "x/").status_code == 404
+    empty = client.post(link(follow_up), {})
+    assert "Please check your answers" in empty.content.decode()
     wrong = client.post(link(follow_up), answers(pain_score="11", impression="great"))
     assert wrong.status_code == 200
     assert "Please check your answers" in wrong.content.decode()
