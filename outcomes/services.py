@@ -57,6 +57,14 @@ def follow_up_answers(follow_up: FollowUp, values: dict) -> dict:
     return carried
 
 
+def carried_answers(follow_up: FollowUp) -> dict:
+    """`follow_up_answers` from what an answered follow-up stored."""
+    answer = follow_up.answer
+    return follow_up_answers(
+        follow_up, {**answer.red_flag_answers, **answer.sbst, "pain_score": answer.pain_score}
+    )
+
+
 @transaction.atomic
 def follow_up_answer(*, follow_up: FollowUp, values: dict, now=None) -> Outcome:
     """Record the patient's answers (validated by the form; the engine checks them again).

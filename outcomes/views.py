@@ -49,13 +49,9 @@ def _after_answer(request, token, follow_up, outcome):
         # The same pages an intake shows for the same decision.
         decision = intake.current_decision
         context = {"intake": intake, "decision": decision, **advice.for_decision(intake, decision)}
+        # What to tell the emergency department: the symptoms reported now.
         context["reported_symptoms"] = advice.reported_symptoms(
-            services.follow_up_answers(
-                follow_up,
-                outcome.answer.red_flag_answers
-                | {"pain_score": outcome.answer.pain_score, **outcome.answer.sbst},
-            ),
-            outcome.new_red_flags,
+            services.carried_answers(follow_up), outcome.new_red_flags
         )
         template = "triage/result_emergency.html" if outcome.emergency else "triage/result.html"
         return render(request, template, context)
@@ -74,12 +70,9 @@ def stop(request, token):
 def new_check(request, token):
     """Start a new back-pain check linked to this one, with what can carry over filled in."""
     follow_up = _follow_up(request, token)
-    answer = getattr(follow_up, "answer", None)
-    if answer is None:
+    if not hasattr(follow_up, "answer"):
         raise Http404("Answer the follow-up first.")
-    carried = services.follow_up_answers(
-        follow_up, {**answer.red_flag_answers, **answer.sbst, "pain_score": answer.pain_score}
-    )
+    carried = services.carried_answers(follow_up)
     triage_views.start_linked(request, predecessor=follow_up.intake, answers=carried)
     return triage_views.first_step(request)
 

@@ -225,6 +225,8 @@ def test_bad_links_and_bad_answers_never_fail(client, now, chaska):
     follow_up = make_intake(location=chaska).follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
     assert client.get("/follow-up/not-a-token/").status_code == 404
     assert client.get(link(follow_up) + "x/").status_code == 404
+    assert client.post(link(follow_up, "outcomes:new_check")).status_code == 404  # not answered
+    assert client.get(link(follow_up, "outcomes:stop")).status_code == 405  # a click, not a visit
     empty = client.post(link(follow_up), {})
     assert "Please check your answers" in empty.content.decode()
     wrong = client.post(link(follow_up), answers(pain_score="11", impression="great"))
