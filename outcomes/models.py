@@ -45,9 +45,18 @@ class FollowUp(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     due_at = models.DateTimeField()
     state = models.CharField(max_length=20, choices=State.choices, default=State.PLANNED)
-    # Copied from the intake when planned, so the dashboard compares without reading JSON.
+    # Copied from the intake (and its current decision's pathway, kept in step by
+    # `triage.services`), so the network's figures read this table alone, not 100,000 intakes.
     baseline_pain = models.PositiveSmallIntegerField()
+    location = models.ForeignKey("clinic.Location", on_delete=models.PROTECT, related_name="+")
+    pathway = models.CharField(max_length=20)
+    runner = models.BooleanField(default=False)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The outcome, derived once from the answer (`outcomes.series.is_improved`; a runner who runs
+    # again), so the network's figures count follow-ups without reading the answers. Null until
+    # answered; back_to_running is null for a patient who does not run.
+    improved = models.BooleanField(null=True, blank=True)
+    back_to_running = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,7 +90,6 @@ class FollowUpAnswer(models.Model):
     new_red_flags = models.JSONField(default=list)
     runs_again = models.BooleanField(null=True, blank=True)
     running_share = models.PositiveSmallIntegerField(null=True, blank=True)  # % of usual
-    improved = models.BooleanField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

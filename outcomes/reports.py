@@ -3,7 +3,7 @@
 Outcomes per pathway (the intake's current decision) and location, for follow-ups due in a
 period, at 6 and at 12 weeks:
 - improved: answered, and pain down by at least 2 points or 30 % from the intake's, or "much
-  better" / "very much better" (`series.is_improved`, stored on the answer);
+  better" / "very much better" (`series.is_improved`, stored on the follow-up when answered);
 - back to running: answered by a runner who runs again;
 - response rate: answered / due. Stopped and unanswered follow-ups count as due, never as
   improved, so the shares are of every follow-up due, not only of those who answered.
@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 
+from clinic.models import Location
 from outcomes.models import FollowUp
 
 
@@ -49,36 +50,36 @@ class OutcomeRow:
 DASHBOARD_KINDS = (FollowUp.Kind.WEEKS_6, FollowUp.Kind.WEEKS_12)
 
 
-def outcome_rows(*, intakes, since: datetime, until: datetime) -> list[OutcomeRow]:
-    """Per (pathway, location, 6 or 12 weeks): follow-ups due in [since, until) of `intakes`
-    (already scoped to the reader), with their answered, improved and running counts.
+def outcome_rows(*, location_ids, since: datetime, until: datetime) -> list[OutcomeRow]:
+    """Per (pathway, location, 6 or 12 weeks): follow-ups due in [since, until) at the reader's
+    locations (None: every location, for a superuser), with their answered, improved and
+    running counts. Runners are the intakes with a usual weekly distance.
 
-    Runners are the intakes with a usual weekly distance; "due" excludes follow-ups not yet due.
+    The follow-up carries its location, pathway and outcome, so this reads one table through
+    its (kind, due date) index: no intake, decision or answer row.
     """
+    follow_ups = FollowUp.objects.filter(
+        kind__in=DASHBOARD_KINDS, due_at__gte=since, due_at__lt=until
+    )
+    if location_ids is not None:
+        follow_ups = follow_ups.filter(location_id__in=location_ids)
     answered = Q(state=FollowUp.State.ANSWERED)
-    runner = Q(intake__weekly_distance_km__gt=0)
     rows = (
-        FollowUp.objects.filter(
-            kind__in=DASHBOARD_KINDS,
-            due_at__gte=since,
-            due_at__lt=until,
-            intake__in=intakes,
-            intake__current_decision__isnull=False,
-        )
-        .values("intake__current_decision__pathway", "intake__preferred_location__name", "kind")
+        follow_ups.values("pathway", "location_id", "kind")
         .annotate(
             due=Count("id"),
             answered=Count("id", filter=answered),
-            improved=Count("id", filter=answered & Q(answer__improved=True)),
-            runners=Count("id", filter=runner),
-            running=Count("id", filter=answered & runner & Q(answer__runs_again=True)),
+            improved=Count("id", filter=answered & Q(improved=True)),
+            runners=Count("id", filter=Q(runner=True)),
+            running=Count("id", filter=answered & Q(runner=True, back_to_running=True)),
         )
-        .order_by("intake__current_decision__pathway", "intake__preferred_location__name", "kind")
+        .order_by()
     )
-    return [
+    names = dict(Location.objects.values_list("pk", "name"))
+    result = [
         OutcomeRow(
-            pathway=r["intake__current_decision__pathway"],
-            location=r["intake__preferred_location__name"],
+            pathway=r["pathway"],
+            location=names[r["location_id"]],
             kind=r["kind"],
             due=r["due"],
             answered=r["answered"],
@@ -88,6 +89,9 @@ def outcome_rows(*, intakes, since: datetime, until: datetime) -> list[OutcomeRo
         )
         for r in rows
     ]
+    return sorted(
+        result, key=lambda row: (row.pathway, row.location, DASHBOARD_KINDS.index(row.kind))
+    )
 
 
 @dataclass(frozen=True)

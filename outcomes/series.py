@@ -60,7 +60,13 @@ def _plan(intake, kind: str, due_at, *, message: bool = True) -> FollowUp:
     follow_up, created = FollowUp.objects.get_or_create(
         intake=intake,
         kind=kind,
-        defaults={"due_at": due_at, "baseline_pain": intake.answers["pain_score"]},
+        defaults={
+            "due_at": due_at,
+            "baseline_pain": intake.answers["pain_score"],
+            "location_id": intake.preferred_location_id,
+            "pathway": intake.current_decision.pathway,
+            "runner": bool(intake.weekly_distance_km),
+        },
     )
     if created and message:
         notifications.plan(
@@ -92,6 +98,11 @@ def plan_series(intake, *, self_care: bool = False) -> list[FollowUp]:
         )
         for kind, after in AFTER_INTAKE.items()
     ]
+
+
+def follow_pathway(intake, pathway: str) -> None:
+    """A new decision on the intake: its follow-ups count under the pathway it now has."""
+    FollowUp.objects.filter(intake=intake).exclude(pathway=pathway).update(pathway=pathway)
 
 
 def plan_discharge(intake, *, now=None) -> FollowUp | None:

@@ -91,15 +91,18 @@ def follow_up_answer(*, follow_up: FollowUp, values: dict, now=None) -> Outcome:
         new_red_flags=list(new_flags),
         runs_again=values.get("runs_again"),
         running_share=values.get("running_share"),
-        improved=series.is_improved(
-            baseline_pain=follow_up.baseline_pain,
-            pain=values["pain_score"],
-            impression=values["impression"],
-        ),
     )
     follow_up.state = FollowUp.State.ANSWERED
     follow_up.answered_at = now
-    follow_up.save(update_fields=["state", "answered_at", "updated_at"])
+    follow_up.improved = series.is_improved(
+        baseline_pain=follow_up.baseline_pain,
+        pain=values["pain_score"],
+        impression=values["impression"],
+    )
+    follow_up.back_to_running = values.get("runs_again")
+    follow_up.save(
+        update_fields=["state", "answered_at", "improved", "back_to_running", "updated_at"]
+    )
     if new_flags:
         triage_services.decision_from_follow_up(intake=intake, result=result)
     return Outcome(answer, result, new_flags)

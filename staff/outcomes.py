@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from clinic import roles
 from outcomes import charts, reports
-from staff.dashboard import intakes_in_scope
 
 DEFAULT_PERIOD = timedelta(days=90)
 
@@ -46,7 +46,10 @@ def outcomes_view(request):
     now = timezone.now()
     form = PeriodForm(request.GET or None)
     since, until = period(form, now=now)
-    rows = reports.outcome_rows(intakes=intakes_in_scope(request.user), since=since, until=until)
+    # The dashboard's scope: the staff member's own locations (superusers: all).
+    user = request.user
+    location_ids = None if user.is_superuser else roles.location_ids(user)
+    rows = reports.outcome_rows(location_ids=location_ids, since=since, until=until)
     context = {
         **admin.site.each_context(request),
         "title": "Recovery outcomes",

@@ -454,6 +454,7 @@ def _record_decision(intake: Intake, fields: dict, **who) -> TriageDecision:
     intake.current_decision = decision
     intake.urgency_rank = URGENCY_RANK[decision.urgency]
     intake.save(update_fields=["current_decision", "urgency_rank", "updated_at"])
+    series.follow_pathway(intake, decision.pathway)
     return decision
 
 

@@ -47,6 +47,9 @@ def add_follow_ups(intakes, results, rng: random.Random, now) -> int:
         for kind, after in series.AFTER_INTAKE.items():
             due = intake.created_at + after
             row = FollowUp(
+                location_id=intake.preferred_location_id,
+                pathway=result.pathway,
+                runner=bool(intake.weekly_distance_km),
                 intake=intake,
                 kind=kind,
                 due_at=due,
@@ -66,7 +69,12 @@ def add_follow_ups(intakes, results, rng: random.Random, now) -> int:
                 row.state = FollowUp.State.EXPIRED if late else FollowUp.State.SENT
                 continue
             row.state, row.answered_at = FollowUp.State.ANSWERED, answered_at
-            answers.append((row, _answer(intake, result, kind, rng)))
+            values = _answer(intake, result, kind, rng)
+            row.improved = series.is_improved(
+                baseline_pain=baseline, pain=values["pain_score"], impression=values["impression"]
+            )
+            row.back_to_running = values["runs_again"]
+            answers.append((row, values))
     FollowUp.objects.bulk_create(follow_ups)
     FollowUpAnswer.objects.bulk_create(
         [FollowUpAnswer(follow_up=row, **values) for row, values in answers]
@@ -98,6 +106,5 @@ def _answer(intake, result, kind, rng: random.Random) -> dict:
         "new_red_flags": [],
         "runs_again": runs_again,
         "running_share": rng.choice(RUNNING_SHARES) if runs_again else 0,
-        "improved": series.is_improved(baseline_pain=baseline, pain=pain, impression=impression),
         "created_at": intake.created_at + series.AFTER_INTAKE[kind],
     }

@@ -11,6 +11,7 @@ from outcomes import reports, services
 from outcomes.models import FollowUp
 from tests.factories import LocationFactory, UserFactory, admin_login, make_intake, make_staff
 from tests.outcomes.test_follow_ups import runner_intake
+from triage import services as triage_services
 from triage.models import Intake
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +72,7 @@ def rows_by_key(rows):
 def test_the_shares_match_the_hand_computed_fixture(network):
     now = timezone.now()
     rows = rows_by_key(
-        reports.outcome_rows(
-            intakes=Intake.objects.all(), since=now - timedelta(days=90), until=now
-        )
+        reports.outcome_rows(location_ids=None, since=now - timedelta(days=90), until=now)
     )
     alpha6 = rows[("self_care", "Alpha", "weeks_6")]
     assert (alpha6.due, alpha6.answered, alpha6.improved) == (5, 4, 3)
@@ -102,18 +101,39 @@ def test_the_shares_match_the_hand_computed_fixture(network):
     }
 
 
+def test_only_the_locations_asked_for_are_counted(network):
+    alpha, _beta = network
+    now = timezone.now()
+    rows = reports.outcome_rows(location_ids=[alpha.pk], since=now - timedelta(days=90), until=now)
+    assert {r.location for r in rows} == {"Alpha"}
+
+
+def test_a_clinicians_new_pathway_moves_the_follow_ups_with_it(network, freeze):
+    _alpha, beta = network
+    intake = Intake.objects.filter(preferred_location=beta).first()
+    clinician = make_staff(roles=["Triage clinician"], locations=[beta])
+    triage_services.decision_override(
+        intake=intake, actor=clinician, pathway="self_care", urgency="routine", reason="Better"
+    )
+    now = timezone.now()
+    rows = rows_by_key(
+        reports.outcome_rows(location_ids=None, since=now - timedelta(days=90), until=now)
+    )
+    assert rows[("physio", "Beta", "weeks_12")].due == 2
+    assert rows[("self_care", "Beta", "weeks_12")].due == 1
+
+
 def test_the_period_filter_counts_only_follow_ups_due_in_it(network):
     now = timezone.now()
     # Only the 12-week follow-ups fell due in the last 2 weeks.
-    rows = reports.outcome_rows(
-        intakes=Intake.objects.all(), since=now - timedelta(weeks=2), until=now
-    )
+    rows = reports.outcome_rows(location_ids=None, since=now - timedelta(weeks=2), until=now)
     assert {r.kind for r in rows} == {"weeks_12"}
 
 
 def test_the_page_shows_only_the_staff_members_locations_with_sample_sizes(client, network):
     alpha, _beta = network
     admin_login(client, make_staff(roles=["Location manager"], locations=[alpha]))
+    assert reverse("admin_outcomes") in client.get(reverse("admin:index")).content.decode()
     page = client.get(reverse("admin_outcomes")).content.decode()
     assert "60.0%" in page
     assert "3 of 5" in page

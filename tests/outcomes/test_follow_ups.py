@@ -112,11 +112,12 @@ def test_a_runner_answers_on_the_link_and_both_charts_show_it(client, now, chask
         True,
         50,
     )
-    assert answer.improved
     assert answer.sbst_risk == "low"
     assert answer.new_red_flags == []
     follow_up.refresh_from_db()
     assert follow_up.state == FollowUp.State.ANSWERED
+    assert follow_up.improved  # 7 -> 2
+    assert follow_up.back_to_running
     assert AccessLog.objects.filter(object_type="follow_up", object_id=follow_up.public_id)
 
     # The patient's own page, linked from their account: the 2-week answer is charted.
