@@ -240,6 +240,16 @@ def test_bad_links_and_bad_answers_never_fail(client, now, chaska):
     assert "This check-in is closed" in again.content.decode()
 
 
+def test_the_link_stops_working_once_the_account_is_closed(client, now, chaska):
+    user = UserFactory()
+    intake = make_intake(location=chaska, patient=PatientFactory(user=user))
+    follow_up = intake.follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
+    assert client.get(link(follow_up)).status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert client.get(link(follow_up)).status_code == 404
+
+
 def test_an_unanswered_follow_up_expires_after_4_weeks(client, now, chaska):
     follow_up = make_intake(location=chaska).follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
     now.shift(timedelta(weeks=6, hours=1))
