@@ -1,7 +1,7 @@
 """`python -m bench <step> [args]`: set up Django with the bench settings, then run one step.
 
-Steps: seed, triage_engine, availability, admin_queue, fhir_search, booking_storm,
-notification_dispatch, intake_http, report. bench/run.sh runs them in order.
+Steps: seed, triage_engine, availability, admin_queue, fhir_search, outcomes_dashboard,
+booking_storm, notification_dispatch, intake_http, report. bench/run.sh runs them in order.
 """
 
 import gc
@@ -15,6 +15,7 @@ STEPS = (
     "availability",
     "admin_queue",
     "fhir_search",
+    "outcomes_dashboard",
     "booking_storm",
     "notification_dispatch",
     "intake_http",

@@ -30,6 +30,7 @@ PARTS = (
     "admin_queue_first",
     "admin_queue_full",
     "fhir_search",
+    "outcomes_dashboard",
     "booking_storm",
     "notification_dispatch",
     "intake_http",

@@ -111,6 +111,7 @@ step triage_engine triage_engine
 step availability availability
 step admin_queue_full admin_queue --stage full
 step fhir_search fhir_search
+step outcomes_dashboard outcomes_dashboard
 step notification_dispatch notification_dispatch
 step booking_storm booking_storm
 step intake_http intake_http

@@ -65,8 +65,11 @@ def managers_of(location) -> list:
 
 
 @transaction.atomic
-def alert_raise(*, intake, decision) -> StaffAlert | None:
-    """Alert the people on call about an urgent or emergency decision, once per decision."""
+def alert_raise(*, intake, decision, reported_at=None) -> StaffAlert | None:
+    """Alert the people on call about an urgent or emergency decision, once per decision.
+
+    An urgent case's contact-by time counts from `reported_at` (a follow-up's new red flag),
+    else from the intake's submission."""
     if decision.urgency not in ALERTING_URGENCIES:
         return None
     now = timezone.now()
@@ -77,7 +80,9 @@ def alert_raise(*, intake, decision) -> StaffAlert | None:
             "location": intake.preferred_location,
             "urgency": decision.urgency,
             "next_escalation_at": now + escalation_delay(decision.urgency),
-            "contact_by": contact_deadline(intake.preferred_location, intake.created_at)
+            "contact_by": contact_deadline(
+                intake.preferred_location, reported_at or intake.created_at
+            )
             if decision.urgency == "urgent"
             else None,
         },

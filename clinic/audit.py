@@ -27,6 +27,8 @@ PATIENT_DATA_MODELS = [
     "clinic.WaitlistEntry",
     "clinic.WaitlistOffer",
     "clinic.Notification",
+    "outcomes.FollowUp",
+    "outcomes.FollowUpAnswer",
 ]
 
 for label in PATIENT_DATA_MODELS:

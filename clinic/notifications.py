@@ -69,13 +69,14 @@ def plan(
     return notification
 
 
-def plan_intake_check_in(*, intake, kind: str, due_at) -> Notification:
+def plan_intake_check_in(*, intake, kind: str, due_at, context: dict | None = None) -> Notification:
     return plan(
         key=f"intake:{intake.public_id}:{kind}",
         kind=kind,
         recipient=intake.email,
         template=f"notifications/{kind}",
         due_at=due_at,
+        context=context,
         intake=intake,
     )
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "triage",
+    "outcomes",
     "staff",
     "fhir",
 ]
@@ -172,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-notifications": {"task": "clinic.tasks.dispatch_due", "schedule": 60.0},
     "escalate-unacknowledged-alerts": {"task": "clinic.tasks.escalate_alerts", "schedule": 60.0},
     "pass-on-waitlist-holds": {"task": "clinic.tasks.pass_on_waitlist_holds", "schedule": 60.0},
+    "advance-follow-ups": {"task": "outcomes.tasks.advance_follow_ups", "schedule": 3600.0},
 }
 
 # --- Auth and accounts -------------------------------------------------------------------------

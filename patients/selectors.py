@@ -21,6 +21,7 @@ from django.utils import timezone
 from clinic import links, roles
 from clinic.models import Appointment, DateOverride, Notification
 from clinic.security import client_ip
+from outcomes.models import FollowUp
 from patients.models import AccessLog, Patient
 from triage.models import Intake, TriageDecision, Urgency
 
@@ -334,3 +335,25 @@ def dashboard_data(*, patient: Patient) -> dict:
         "intakes": intakes,
         "emergency_rank": Urgency.EMERGENCY,
     }
+
+
+def access_follow_up_by_link(access: Access, *, public_id) -> FollowUp:
+    """The follow-up a valid signed link names (the caller checked the signature): the link
+    stands in for signing in, for this one questionnaire only, and only while the patient's
+    account (if any) is open. Http404 otherwise."""
+    try:
+        follow_up = FollowUp.objects.select_related(
+            "intake__current_decision", "intake__preferred_location", "intake__patient__user"
+        ).get(public_id=public_id)
+    except (FollowUp.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such follow-up.") from None
+    patient = follow_up.intake.patient
+    if patient is not None and patient.user_id is not None and not patient.user.is_active:
+        raise Http404("No such follow-up.")
+    record_access(
+        access,
+        patient_id=follow_up.intake.patient_id,
+        object_type="follow_up",
+        object_id=follow_up.public_id,
+    )
+    return follow_up

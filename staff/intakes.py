@@ -27,6 +27,7 @@ from django.utils.safestring import mark_safe
 from clinic import alerts, roles
 from clinic.errors import NotAllowed
 from clinic.models import InvalidTransition, StaffAlert, User
+from outcomes import charts as outcome_charts
 from patients.selectors import scope_intakes
 from staff import decisions, schedule
 from staff import referrals as referral_pages
@@ -296,6 +297,16 @@ class IntakeAdmin(LocationScopedAdmin, admin.ModelAdmin):
                 intake_id=_int_or_none(unquote(object_id)), state__in=Referral.OPEN_STATES
             ).exists(),
         }
+        # The recovery charts (outcomes). The scoped queryset, not get_object: the change view
+        # itself records this read in the access log, once.
+        intake = (
+            self.get_queryset(request)
+            .filter(pk=_int_or_none(unquote(object_id)))
+            .select_related("current_decision", "preferred_location")
+            .first()
+        )
+        if intake is not None:
+            extra_context.update(outcome_charts.trajectory_context(intake))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_list_display(self, request):

@@ -454,3 +454,24 @@ def submission(valid_forms: dict[str, IntakeStepForm]) -> dict:
         "runner_context": runner_context,
         "preferred_location": location,
     }
+
+
+def carried_over(step: Step, answers: dict, intake) -> dict[str, str]:
+    """A step's stored strings for a new check that continues `intake`: protocol answers from
+    `answers` (engine names), contact and running details from the intake itself."""
+    form = step.form_class()
+    stored = {}
+    for name, field in form.fields.items():
+        if name in form.protocol_fields:
+            value = answers.get(name)
+        elif name == "preferred_location":
+            value = intake.preferred_location_id
+        else:
+            value = getattr(intake, name, None)
+        if value is None:
+            stored[name] = ""
+        elif isinstance(field, YesNoField):
+            stored[name] = field.stored(bool(value))
+        else:
+            stored[name] = str(value)
+    return stored

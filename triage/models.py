@@ -84,6 +84,10 @@ class Intake(models.Model):
         "clinic.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outcome = models.CharField(max_length=300, blank=True)
+    # The earlier intake whose follow-up said "worse": the new check continues that story.
+    predecessor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="successors"
+    )
     # Denormalised from the newest decision, written by the same service in the same transaction,
     # so the staff queue orders 100,000 intakes by an index instead of a subquery.
     current_decision = models.OneToOneField(

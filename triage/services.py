@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic import alerts, notifications
 from clinic.errors import NotAllowed
+from outcomes import series
 from triage import engine
 from triage.models import (
     URGENCY_RANK,
@@ -44,12 +45,14 @@ def intake_submit(
     preferred_location,
     patient=None,
     language: str = "en",
+    predecessor: Intake | None = None,
 ) -> Intake:
     """Assess the answers with the protocol and store the intake with the engine's decision.
 
     Raises `engine.TriageError` for invalid answers (nothing is stored). Urgent and emergency
     decisions alert the preferred location's on-call address at once through the outbox;
-    self-care and safety-net check-ins are planned in the same transaction.
+    self-care and safety-net check-ins and the follow-up series are planned in the same
+    transaction. `predecessor` is the earlier intake a follow-up's "worse" answer came from.
     """
     result = engine.assess(answers)
     snapshot = {name: answers[name] for name in engine.FIELDS}
@@ -62,14 +65,18 @@ def intake_submit(
         preferred_location=preferred_location,
         patient=patient,
         language=language,
+        predecessor=predecessor,
         **{k: v for k, v in runner_context.items() if k in RUNNER_CONTEXT_FIELDS and v is not None},
     )
     decision = _record_decision(intake, _fields_from_result(result))
-    if result.pathway == Pathway.SELF_CARE:
+    self_care = result.pathway == Pathway.SELF_CARE
+    follow_ups = series.plan_series(intake, self_care=self_care)
+    if self_care:
         notifications.plan_intake_check_in(
             intake=intake,
             kind=notifications.NotificationKind.SELF_CARE_CHECK_IN,
             due_at=intake.created_at + SELF_CARE_CHECK_IN_AFTER,
+            context={"follow_up_url": series.follow_up_url(follow_ups[0])},
         )
     if result.safety_net:
         notifications.plan_intake_check_in(
@@ -80,6 +87,20 @@ def intake_submit(
     _alert_staff_if_needed(intake, decision)
     _follow_referral(intake, decision)
     return intake
+
+
+FOLLOW_UP_REASON = "New warning signs reported in a follow-up."
+
+
+@transaction.atomic
+def decision_from_follow_up(*, intake: Intake, result: engine.TriageResult) -> TriageDecision:
+    """A follow-up reported a red flag the intake did not have: the engine's new result becomes
+    the intake's decision, and it takes the intake's own path (staff alert, referral)."""
+    intake = Intake.objects.select_for_update().get(pk=intake.pk)
+    decision = _record_decision(intake, _fields_from_result(result))
+    _alert_staff_if_needed(intake, decision, reported_at=decision.created_at)
+    _follow_referral(intake, decision, reason=FOLLOW_UP_REASON)
+    return decision
 
 
 @transaction.atomic
@@ -388,6 +409,8 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
     intake.save(update_fields=update)
     if status == Intake.Status.CLOSED:
         _close_referral(intake, actor=actor, outcome=intake.outcome)
+        # Discharge: an episode closed after a completed visit is followed up 2 weeks later.
+        series.plan_discharge(intake)
     return intake
 
 
@@ -433,10 +456,11 @@ def _record_decision(intake: Intake, fields: dict, **who) -> TriageDecision:
     intake.current_decision = decision
     intake.urgency_rank = URGENCY_RANK[decision.urgency]
     intake.save(update_fields=["current_decision", "urgency_rank", "updated_at"])
+    series.follow_pathway(intake, decision.pathway)
     return decision
 
 
-def _alert_staff_if_needed(intake: Intake, decision: TriageDecision) -> None:
+def _alert_staff_if_needed(intake: Intake, decision: TriageDecision, reported_at=None) -> None:
     # Protocol section 6: emergency and urgent cases reach the on-call staff at once.
     if decision.urgency in (Urgency.EMERGENCY, Urgency.URGENT):
-        alerts.alert_raise(intake=intake, decision=decision)
+        alerts.alert_raise(intake=intake, decision=decision, reported_at=reported_at)

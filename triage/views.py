@@ -17,6 +17,8 @@ from patients import services as patient_services
 from triage import advice, engine, forms, services
 
 WIZARD_SESSION_KEY = "triage_intake_answers"
+# The earlier intake a new check continues (set only by a follow-up's signed link).
+PREDECESSOR_SESSION_KEY = "triage_predecessor"
 REMEMBERED_INTAKES = 20
 
 
@@ -38,6 +40,7 @@ class _Answers:
 
     def clear(self) -> None:
         self.session.pop(WIZARD_SESSION_KEY, None)
+        self.session.pop(PREDECESSOR_SESSION_KEY, None)
 
     def first_incomplete(self, *, before: int | None = None) -> forms.Step | None:
         for step in forms.STEPS[:before]:
@@ -55,6 +58,21 @@ class _Answers:
 
 def _to_step(step: forms.Step):
     return redirect("triage:step", slug=step.slug)
+
+
+def start_linked(request, *, predecessor, answers: dict) -> None:
+    """Begin a new check that continues `predecessor`, every step filled in from `answers`
+    (engine names) and the earlier intake's contact and running details; the person reads
+    each step, changes what is different and sends it."""
+    answers_store = _Answers(request.session)
+    answers_store.clear()
+    for step_ in forms.STEPS:
+        answers_store.save(step_.slug, forms.carried_over(step_, answers, predecessor))
+    request.session[PREDECESSOR_SESSION_KEY] = predecessor.pk
+
+
+def first_step(request):
+    return _to_step(forms.STEPS[0])
 
 
 def start(request):
@@ -113,7 +131,10 @@ def review(request):
         try:
             patient = _patient(request)
             intake = services.intake_submit(
-                **forms.submission(bound), patient=patient, language=_language(request)
+                **forms.submission(bound),
+                patient=patient,
+                language=_language(request),
+                predecessor=_predecessor(request),
             )
             if patient is not None:
                 patient_services.set_preferred_language(patient, intake.language)
@@ -150,6 +171,11 @@ def under_16(request):
 def _language(request) -> str:
     language = getattr(request, "LANGUAGE_CODE", "en").split("-")[0]
     return language if language in dict(settings.LANGUAGES) else "en"
+
+
+def _predecessor(request):
+    pk = request.session.get(PREDECESSOR_SESSION_KEY)
+    return services.Intake.objects.filter(pk=pk).first() if isinstance(pk, int) else None
 
 
 def _patient(request):

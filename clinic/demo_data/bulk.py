@@ -2,9 +2,10 @@
 decisions, practitioners with hours, and a year or so of appointments.
 
 Fast by construction: rows go in with `bulk_create` in batches, one password hash serves every
-patient, the decisions come from the pure engine (`triage.engine.assess`) and the intakes point at
-them with one UPDATE per batch. Deterministic for a given seed and starting database. Additive:
-a second run adds more rows with new emails and never overlaps existing appointments.
+patient, the decisions (and the re-scored follow-up answers) come from the pure engine
+(`triage.engine.assess`) and the intakes point at them with one UPDATE per batch. Deterministic
+for a given seed and starting database. Additive: a second run adds more rows with new emails
+and never overlaps existing appointments.
 
 Bulk rows bypass the services on purpose: no notifications are planned (a year of reminders and
 staff alerts would all be due at once) and no audit entries are written.
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from clinic.demo_data import catalogue
 from clinic.demo_data.bulk_appointments import add_appointments
+from clinic.demo_data.bulk_follow_ups import add_follow_ups
 from clinic.models import (
     Appointment,
     AppointmentEvent,
@@ -36,6 +38,7 @@ from clinic.models import (
     User,
     WorkingHours,
 )
+from outcomes.models import FollowUp, FollowUpAnswer
 from patients.models import ContactPreference, Patient
 from triage import engine
 from triage.models import URGENCY_RANK, Intake, Surface, TriageDecision
@@ -120,7 +123,15 @@ def _historic_timestamps():
     """
     stamped = [
         model._meta.get_field("created_at")
-        for model in (Patient, Intake, TriageDecision, Appointment, AppointmentEvent)
+        for model in (
+            Patient,
+            Intake,
+            TriageDecision,
+            Appointment,
+            AppointmentEvent,
+            FollowUp,
+            FollowUpAnswer,
+        )
     ]
     saved = [f.auto_now_add for f in stamped]
     for f in stamped:
@@ -350,6 +361,7 @@ def _add_intakes(count, rng, seed, now, locations, batch_size, say) -> tuple[int
                     TriageDecision.objects.filter(intake=OuterRef("pk")).order_by().values("pk")[:1]
                 )
             )
+            add_follow_ups(intakes, results, rng, now)
         reset_queries()
         say(f"  intakes {batch.stop:,}/{count:,}")
     return (count,)

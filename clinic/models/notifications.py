@@ -24,6 +24,7 @@ class NotificationKind(models.TextChoices):
     REVIEW_OUTCOME = "review_outcome", "Clinician review outcome"
     REFERRAL_DECLINED = "referral_declined", "Referral declined"
     REFERRAL_RETURNED = "referral_returned", "Referral returned with advice"
+    FOLLOW_UP = "follow_up", "Recovery follow-up (2, 6, 12 weeks, after discharge)"
 
 
 class NotificationStatus(models.TextChoices):

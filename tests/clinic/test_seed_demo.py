@@ -31,6 +31,8 @@ from clinic.models import (
     User,
     WorkingHours,
 )
+from outcomes import series
+from outcomes.models import FollowUp
 from patients.models import Patient
 from tests.factories import make_intake
 from triage import engine
@@ -452,6 +454,33 @@ def test_bulk_intakes_carry_the_protocols_decision_for_their_answers():
     assert urgencies == set(engine.URGENCIES)
     # History, not a single moment: the queue can be ordered and filtered by age.
     assert intakes.dates("created_at", "month").count() > 6
+
+
+def test_bulk_intakes_have_a_realistic_follow_up_series():
+    seed()
+    demo_intakes = list(Intake.objects.values_list("pk", flat=True))
+    bulk(appointments=0)
+    now = timezone.now()
+    follow_ups = FollowUp.objects.exclude(intake__in=demo_intakes)
+    assert follow_ups.count() == 3 * BULK["intakes"]
+    # Nothing answered, stopped or expired before it was due.
+    assert not follow_ups.filter(due_at__gt=now).exclude(state=FollowUp.State.PLANNED).exists()
+    due = follow_ups.filter(due_at__lte=now)
+    answered = due.filter(state=FollowUp.State.ANSWERED)
+    assert 0.3 < answered.count() / due.count() < 0.8
+    assert not answered.filter(answered_at__gt=now).exists()
+    for follow_up in answered.select_related("answer", "intake")[:50]:
+        answer = follow_up.answer
+        scored = engine.assess({**follow_up.intake.answers, **answer.sbst})
+        assert (answer.sbst_total, answer.sbst_risk) == (scored.sbst_total, scored.sbst_risk)
+        assert follow_up.improved == series.is_improved(
+            baseline_pain=follow_up.baseline_pain,
+            pain=answer.pain_score,
+            impression=answer.impression,
+        )
+    # Most get better, not all.
+    improved = answered.filter(improved=True).count() / answered.count()
+    assert 0.4 < improved < 0.95
 
 
 def test_bulk_appointments_never_overlap_and_fit_their_practitioners_hours():

@@ -18,6 +18,8 @@ from django.urls import reverse
 
 from clinic import messages, notifications, scheduling
 from clinic.models import Discipline, Notification, NotificationKind
+from outcomes import series
+from outcomes.models import FollowUp
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -27,6 +29,7 @@ from tests.factories import (
     WorkingHoursFactory,
     make_intake,
 )
+from tests.outcomes.test_follow_ups import answers, runner_intake
 from tests.triage.test_intake_form import SLUGS, answer_steps, step_url
 from tests.triage.test_patient_texts import RESULTS, check_in, main_of
 
@@ -315,3 +318,36 @@ def test_a_held_waitlist_offer_is_plain():
         },
     )
     assert_message_plain(messages.render(notification), "held waitlist offer")
+
+
+# --- Recovery follow-ups (outcomes) --------------------------------------------------------------
+
+
+def _follow_up_link(intake, name="outcomes:answer"):
+    follow_up = intake.follow_ups.get(kind=FollowUp.Kind.WEEKS_2)
+    return reverse(name, args=[series.token_for(follow_up)])
+
+
+def test_the_follow_up_message_is_plain():
+    intake = runner_intake(location=LocationFactory())
+    message = messages.render(
+        Notification.objects.filter(intake=intake, kind=NotificationKind.FOLLOW_UP).first()
+    )
+    assert_message_plain(message, "follow-up")
+
+
+def test_the_follow_up_pages_are_plain(client):
+    patient = PatientFactory()
+    intake = runner_intake(location=LocationFactory(), patient=patient)
+    url = _follow_up_link(intake)
+    assert_plain(readable_text(main_of(client.get(url))), "follow-up questions")
+    errors = client.post(url, {"pain_score": "12"})
+    assert_plain(readable_text(main_of(errors)), "follow-up errors")
+    worse = client.post(url, answers(impression="much_worse", runs_again="no"))
+    assert_plain(readable_text(main_of(worse)), "follow-up thanks, worse")
+    assert_plain(readable_text(main_of(client.get(url))), "follow-up closed")
+    stopped = client.post(_follow_up_link(intake, "outcomes:stop"))
+    assert_plain(readable_text(main_of(stopped)), "follow-ups stopped")
+    client.force_login(patient.user)
+    progress = client.get(reverse("outcomes:progress", args=[intake.public_id]))
+    assert_plain(readable_text(main_of(progress)), "progress page")
