@@ -9,7 +9,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("clinic", "patients", "staff", "triage")
+PACKAGES = ("clinic", "fhir", "outcomes", "patients", "staff", "triage")
 
 
 @pytest.fixture(scope="module")
