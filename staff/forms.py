@@ -10,24 +10,36 @@ from clinic.scheduling import parse_slot_key
 from triage.models import Pathway, Urgency
 
 
+def written_reason(
+    label: str, *, help_text: str, required: str, max_length: int | None = None, rows: int = 3
+) -> forms.CharField:
+    """A required free-text reason or note, as every staff action that needs one asks for it."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+        error_messages={"required": required},
+    )
+
+
 class OverrideForm(forms.Form):
     pathway = forms.ChoiceField(choices=Pathway.choices, label="New pathway")
     urgency = forms.ChoiceField(choices=Urgency.choices, label="New urgency")
-    reason = forms.CharField(
-        label="Reason for the override",
-        widget=forms.Textarea(attrs={"rows": 4}),
+    reason = written_reason(
+        "Reason for the override",
         help_text="Required. Kept with the decision and shown in its history.",
-        error_messages={"required": "Give a reason: an override without one is not recorded."},
+        required="Give a reason: an override without one is not recorded.",
+        rows=4,
     )
 
 
 class CloseForm(forms.Form):
-    outcome = forms.CharField(
-        label="Outcome",
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    outcome = written_reason(
+        "Outcome",
         help_text="What happened, e.g. 'Seen at the emergency department' or 'Declined care'.",
-        error_messages={"required": "Write the outcome before closing."},
+        required="Write the outcome before closing.",
+        max_length=300,
     )
 
 
@@ -131,22 +143,21 @@ class MoveForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for cancelling",
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    reason = written_reason(
+        "Reason for cancelling",
         help_text="Required. Kept in the appointment's history; the patient is not shown it.",
-        error_messages={"required": "Give a reason: nothing is cancelled without one."},
+        required="Give a reason: nothing is cancelled without one.",
+        max_length=300,
     )
 
 
 class DeclineReferralForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for declining",
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+    reason = written_reason(
+        "Reason for declining",
         help_text="Required. The patient is told this reason, so write it for them.",
-        error_messages={"required": "Give a reason: a referral is not declined without one."},
+        required="Give a reason: a referral is not declined without one.",
+        max_length=1000,
+        rows=4,
     )
 
 
@@ -156,12 +167,12 @@ class ReturnReferralForm(forms.Form):
         choices=[(Pathway.PHYSIO, "Physiotherapy"), (Pathway.SELF_CARE, "Self-care")],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
-        label="Reason",
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+    reason = written_reason(
+        "Reason",
         help_text="Required. The patient is told this reason, so write it for them.",
-        error_messages={"required": "Give a reason: a referral is not returned without one."},
+        required="Give a reason: a referral is not returned without one.",
+        max_length=1000,
+        rows=4,
     )
 
 
