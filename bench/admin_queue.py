@@ -71,17 +71,15 @@ def queries_in_process(client: Client) -> int:
 
 
 def latency_under_gunicorn(cookie: str, requests: int) -> list[float]:
-    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-    with lib.gunicorn(workers=WORKERS, name="admin") as port:
-        for _ in range(WARMUP):
-            response = lib.get(port, QUEUE, headers=headers)
-            check_page(response.status, response.body)
-        samples = []
-        for _ in range(requests):
-            response = lib.get(port, QUEUE, headers=headers)
-            check_page(response.status, response.body)
-            samples.append(response.ms)
-    return samples
+    return lib.latencies_under_gunicorn(
+        QUEUE,
+        headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
+        requests=requests,
+        warmup=WARMUP,
+        check=check_page,
+        workers=WORKERS,
+        name="admin",
+    )
 
 
 def main(argv: list[str]) -> int:

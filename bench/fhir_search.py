@@ -113,17 +113,15 @@ def _answer(response) -> tuple[int, bytes]:
 
 
 def latency_under_gunicorn(token: str, requests: int) -> list[float]:
-    headers = {"Authorization": f"Bearer {token}"}
-    with lib.gunicorn(workers=WORKERS, name="fhir") as port:
-        for _ in range(WARMUP):
-            response = lib.get(port, PAGE, headers=headers)
-            check_page(response.status, response.body)
-        samples = []
-        for _ in range(requests):
-            response = lib.get(port, PAGE, headers=headers)
-            check_page(response.status, response.body)
-            samples.append(response.ms)
-    return samples
+    return lib.latencies_under_gunicorn(
+        PAGE,
+        headers={"Authorization": f"Bearer {token}"},
+        requests=requests,
+        warmup=WARMUP,
+        check=check_page,
+        workers=WORKERS,
+        name="fhir",
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -495,6 +495,23 @@ def get(port: int, path: str, **kwargs) -> Response:
     return request(port, "GET", path, **kwargs)
 
 
+def latencies_under_gunicorn(
+    path: str, *, headers: dict, requests: int, warmup: int, check, workers: int, name: str
+) -> list[float]:
+    """Milliseconds of `requests` sequential GETs of `path` under gunicorn, after `warmup`
+    unmeasured ones; `check(status, body)` raises on a wrong answer."""
+    with gunicorn(workers=workers, name=name) as port:
+        for _ in range(warmup):
+            response = get(port, path, headers=headers)
+            check(response.status, response.body)
+        samples = []
+        for _ in range(requests):
+            response = get(port, path, headers=headers)
+            check(response.status, response.body)
+            samples.append(response.ms)
+    return samples
+
+
 def post_json(port: int, path: str, payload: dict, *, token: str, timeout: float = 60) -> Response:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     return request(

@@ -35,14 +35,15 @@ def main(argv: list[str]) -> int:
     check_page(response.status_code, response.content)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-    samples = []
-    with lib.gunicorn(workers=WORKERS, name="outcomes") as port:
-        for _ in range(WARMUP):
-            check_page(*_get(port, headers)[:2])
-        for _ in range(scale.admin_requests):
-            status, body, ms = _get(port, headers)
-            check_page(status, body)
-            samples.append(ms)
+    samples = lib.latencies_under_gunicorn(
+        PAGE,
+        headers=headers,
+        requests=scale.admin_requests,
+        warmup=WARMUP,
+        check=check_page,
+        workers=WORKERS,
+        name="outcomes",
+    )
     stats = lib.summary(samples)
     intakes, follow_ups = Intake.objects.count(), FollowUp.objects.count()
     row = lib.Row(
@@ -64,8 +65,3 @@ def main(argv: list[str]) -> int:
         )
     lib.save_rows("outcomes_dashboard", [row])
     return 0
-
-
-def _get(port: int, headers: dict) -> tuple[int, bytes, float]:
-    response = lib.get(port, PAGE, headers=headers)
-    return response.status, response.body, response.ms
