@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import scheduling
 from clinic.errors import NotAllowed
@@ -85,7 +86,7 @@ def access_data_export(access: Access, *, patient: Patient) -> dict:
         "appointments": [_appointment(appointment) for appointment in appointments],
         "waitlist": [
             {
-                "service": entry.service.name,
+                "service": entry.service.patient_name,
                 "locations": [location.name for location in entry.locations.all()],
                 "joined_at": entry.created_at,
                 "fulfilled_at": entry.fulfilled_at,
@@ -195,7 +196,7 @@ def _decision(decision: TriageDecision) -> dict:
 def _appointment(appointment: Appointment) -> dict:
     return {
         "id": appointment.public_id,
-        "service": appointment.service.name,
+        "service": appointment.service.patient_name,
         "practitioner": appointment.practitioner.display_name,
         "location": appointment.location.name,
         "start": appointment.start,
@@ -224,7 +225,7 @@ def account_deletion_request(*, patient: Patient) -> Patient:
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
     if is_anonymized(patient):
-        raise NotAllowed("This account has already been deleted.")
+        raise NotAllowed(gettext("This account has already been deleted."))
     if patient.deletion_requested_at is None:
         patient.deletion_requested_at = timezone.now()
         patient.save(update_fields=["deletion_requested_at", "updated_at"])
@@ -241,7 +242,7 @@ def account_deletion_withdraw(*, patient: Patient) -> Patient:
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
     if is_anonymized(patient):
-        raise NotAllowed("This account has already been deleted.")
+        raise NotAllowed(gettext("This account has already been deleted."))
     if patient.deletion_requested_at is not None:
         patient.deletion_requested_at = None
         patient.save(update_fields=["deletion_requested_at", "updated_at"])
@@ -267,14 +268,14 @@ def account_deletion_confirm(*, patient: Patient, actor) -> Patient:
     or if the account is already deleted.
     """
     if not (actor and actor.is_active and actor.is_superuser):
-        raise NotAllowed("Only a superuser can confirm an account deletion.")
+        raise NotAllowed(gettext("Only a superuser can confirm an account deletion."))
     patient = (
         Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
     )
     if is_anonymized(patient):
-        raise NotAllowed("This account has already been deleted.")
+        raise NotAllowed(gettext("This account has already been deleted."))
     if patient.deletion_requested_at is None:
-        raise NotAllowed("This patient has not asked to delete their account.")
+        raise NotAllowed(gettext("This patient has not asked to delete their account."))
 
     with set_actor(actor):
         now = timezone.now()

@@ -50,8 +50,31 @@ class ServiceAdmin(SuperuserEditsAdmin, admin.ModelAdmin):
         "bookable_online",
     )
     list_filter = ("pathway", "discipline", "bookable_online")
-    search_fields = ("name", "slug")
+    search_fields = ("name", "name_es", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description")}),
+        (
+            "Spanish",
+            {
+                "fields": ("name_es", "description_es"),
+                "description": "What patients reading Spanish see; left blank, they see the "
+                "English.",
+            },
+        ),
+        (
+            "Booking",
+            {
+                "fields": (
+                    "pathway",
+                    "discipline",
+                    "duration_minutes",
+                    "buffer_after_minutes",
+                    "bookable_online",
+                )
+            },
+        ),
+    )
 
 
 class PractitionerChoiceMixin:

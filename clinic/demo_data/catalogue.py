@@ -63,6 +63,9 @@ SERVICES: tuple[dict, ...] = (
         "bookable_online": True,
         "description": "A first assessment with a physiotherapist: history, movement tests and "
         "a plan to get you running again.",
+        "name_es": "Evaluación de fisioterapia",
+        "description_es": "Una primera evaluación con un fisioterapeuta: sus antecedentes, "
+        "pruebas de movimiento y un plan para que vuelva a correr.",
     },
     {
         "slug": "mri-lumbar",
@@ -74,6 +77,9 @@ SERVICES: tuple[dict, ...] = (
         "bookable_online": False,
         "description": "An MRI scan of the lower back. Our staff schedule it and tell you how "
         "to prepare.",
+        "name_es": "Resonancia magnética de la columna lumbar",
+        "description_es": "Una resonancia magnética (MRI) de la parte baja de la espalda. "
+        "Nuestro personal la programa y le explica cómo prepararse.",
     },
     {
         "slug": "spine-surgery-consult",
@@ -85,6 +91,9 @@ SERVICES: tuple[dict, ...] = (
         "bookable_online": False,
         "description": "A consultation with a spine surgeon about injections or surgery. Our "
         "staff schedule it after reviewing your answers.",
+        "name_es": "Consulta con un cirujano de columna",
+        "description_es": "Una consulta con un cirujano de columna sobre inyecciones o cirugía. "
+        "Nuestro personal la programa después de revisar sus respuestas.",
     },
     {
         "slug": "self-care-check-in",
@@ -96,6 +105,9 @@ SERVICES: tuple[dict, ...] = (
         "bookable_online": False,
         "description": "A short phone call with a physiotherapist to see how your self-care "
         "plan is going.",
+        "name_es": "Llamada de seguimiento del autocuidado",
+        "description_es": "Una llamada corta con un fisioterapeuta para ver cómo va su plan de "
+        "autocuidado.",
     },
 )
 

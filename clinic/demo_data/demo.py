@@ -90,11 +90,19 @@ def _seed_locations(tally: Tally) -> dict[str, Location]:
     return locations
 
 
+SPANISH_FIELDS = ("name_es", "description_es")
+
+
 def _seed_services(tally: Tally) -> None:
     for spec in catalogue.SERVICES:
         defaults = {k: v for k, v in spec.items() if k != "slug"}
-        _, created = Service.objects.get_or_create(slug=spec["slug"], defaults=defaults)
+        service, created = Service.objects.get_or_create(slug=spec["slug"], defaults=defaults)
         tally.add(created)
+        # A demo database seeded before the services had Spanish words gets them; words staff
+        # wrote since are kept.
+        missing = {field: spec[field] for field in SPANISH_FIELDS if not getattr(service, field)}
+        if not created and missing:
+            Service.objects.filter(pk=service.pk).update(**missing)
 
 
 def _seed_practitioners(locations: dict[str, Location], report: DemoReport) -> None:

@@ -6,6 +6,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 
 from triage.engine import PATHWAYS
 
@@ -74,6 +75,9 @@ class Service(models.Model):
         default=False, help_text="Patients may book it themselves; otherwise staff schedule it."
     )
     description = models.TextField(blank=True)
+    # What Spanish-reading patients see; blank shows the English.
+    name_es = models.CharField("name (Spanish)", max_length=100, blank=True)
+    description_es = models.TextField("description (Spanish)", blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -85,6 +89,21 @@ class Service(models.Model):
 
     def __str__(self):
         return self.name
+
+    # The one place a patient's page or message picks the service's words: the active language
+    # (a request's, or the patient's inside a message's `translation.override`).
+    @property
+    def patient_name(self) -> str:
+        return self._in_active_language("name")
+
+    @property
+    def patient_description(self) -> str:
+        return self._in_active_language("description")
+
+    def _in_active_language(self, field: str) -> str:
+        if (translation.get_language() or "").startswith("es"):
+            return getattr(self, f"{field}_es") or getattr(self, field)
+        return getattr(self, field)
 
 
 class WorkingHours(models.Model):
