@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import notifications, roles, working_days
 from clinic.errors import NotAllowed
@@ -101,7 +102,7 @@ def alert_acknowledge(*, alert: StaffAlert, actor) -> StaffAlert:
     (or any triage clinician, for an emergency) may acknowledge it."""
     alert = StaffAlert.objects.select_for_update().get(pk=alert.pk)
     if not may_handle(actor, alert):
-        raise NotAllowed("Only staff of this location can acknowledge its alerts.")
+        raise NotAllowed(gettext("Only staff of this location can acknowledge its alerts."))
     if alert.status == StaffAlert.Status.ACKNOWLEDGED:
         return alert
     alert.check_transition(StaffAlert.Status.ACKNOWLEDGED)
@@ -130,9 +131,9 @@ def alert_record_contact(*, alert: StaffAlert, actor, outcome: str, note: str = 
     record again)."""
     alert = StaffAlert.objects.select_for_update().get(pk=alert.pk)
     if not may_handle(actor, alert):
-        raise NotAllowed("Only staff of this location can record contact for its alerts.")
+        raise NotAllowed(gettext("Only staff of this location can record contact for its alerts."))
     if outcome not in ContactOutcome.values:
-        raise NotAllowed("Choose how the call went.")
+        raise NotAllowed(gettext("Choose how the call went."))
     if alert.status == StaffAlert.Status.OPEN:
         alert_acknowledge(alert=alert, actor=actor)
         alert.refresh_from_db()

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from clinic.models import Appointment, AppointmentEvent, AppointmentStatus, CalendarFeed
@@ -54,12 +55,21 @@ def ics_for(appointment, *, recipient: str = "") -> bytes:
     # Stored in UTC; written with the location's zone so calendars show the clinic's local time.
     event.add("dtstart", appointment.start.astimezone(zone))
     event.add("dtend", appointment.end.astimezone(zone))
-    event.add("summary", f"{appointment.service.name} at Backstride {appointment.location.name}")
+    # In the active language: the request's, or the patient's when attached to a message.
+    event.add(
+        "summary",
+        gettext("%(service)s at Backstride %(place)s")
+        % {"service": appointment.service.patient_name, "place": appointment.location.name},
+    )
     event["location"] = vText(f"{appointment.location.name}, {appointment.location.address}")
     event.add(
         "description",
-        f"With {appointment.practitioner.display_name}. "
-        f"To cancel or reschedule: {settings.SITE_URL}/me/ or call {appointment.location.phone}.",
+        gettext("With %(name)s. To cancel or reschedule: %(url)s or call %(phone)s.")
+        % {
+            "name": appointment.practitioner.display_name,
+            "url": f"{settings.SITE_URL}/me/",
+            "phone": appointment.location.phone,
+        },
     )
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     # RFC 5546: REQUEST and CANCEL name the organizer and the attendee.

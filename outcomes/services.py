@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.errors import NotAllowed
 from outcomes import series
@@ -75,7 +76,9 @@ def follow_up_answer(*, follow_up: FollowUp, values: dict, now=None) -> Outcome:
     now = now or timezone.now()
     follow_up = FollowUp.objects.select_for_update().select_related("intake").get(pk=follow_up.pk)
     if not follow_up.is_open or series.expired(follow_up, now=now):
-        raise NotAllowed("This follow-up is closed: it was answered, stopped or has expired.")
+        raise NotAllowed(
+            gettext("This follow-up is closed: it was answered, stopped or has expired.")
+        )
     intake = follow_up.intake
     result = engine.assess(follow_up_answers(follow_up, values))
     known = set(intake.current_decision.red_flags) if intake.current_decision else set()

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import roles
 from clinic.errors import NotAllowed
@@ -49,20 +50,23 @@ def token_create(*, user, name: str = "", expires_at=None) -> tuple[ApiToken, st
     accounts, an expiry in the past, or a user who already has MAX_ACTIVE_TOKENS active tokens.
     """
     if expires_at is not None and expires_at <= timezone.now():
-        raise NotAllowed("The expiry must be in the future.")
+        raise NotAllowed(gettext("The expiry must be in the future."))
     if not user.is_active:
-        raise NotAllowed("This account is not active.")
+        raise NotAllowed(gettext("This account is not active."))
     if roles.is_privileged(user):
         raise NotAllowed(
-            "Staff accounts cannot have API tokens: staff work in the admin, behind its "
-            "second factor."
+            gettext(
+                "Staff accounts cannot have API tokens: staff work in the admin, behind its "
+                "second factor."
+            )
         )
     # Lock the user's row so two requests at once cannot both pass the limit.
     User.objects.select_for_update().filter(pk=user.pk).first()
     token_revoke_stale(user=user)
     if _active(token_list(user=user)).count() >= MAX_ACTIVE_TOKENS:
         raise NotAllowed(
-            f"You already have {MAX_ACTIVE_TOKENS} active tokens. Revoke one you no longer use."
+            gettext("You already have %(count)s active tokens. Revoke one you no longer use.")
+            % {"count": MAX_ACTIVE_TOKENS}
         )
     token = PREFIX + secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
@@ -111,7 +115,7 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
     """
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != actor.pk:
-        raise NotAllowed("This token belongs to another account.")
+        raise NotAllowed(gettext("This token belongs to another account."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

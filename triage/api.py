@@ -6,6 +6,7 @@ import uuid
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Query, Router, Status
 
 from clinic import scheduling
@@ -135,7 +136,7 @@ def intake_slots(request, id: uuid.UUID, filters: Query[schemas.IntakeSlotQuery]
     if service is None:
         raise NotAllowed(
             scheduling.online_refusal(intake.current_decision)
-            or "This care plan is booked by our team, not online."
+            or gettext("This care plan is booked by our team, not online.")
         )
     location = intake.preferred_location
     if filters.location is not None:

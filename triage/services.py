@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import alerts, notifications
 from clinic.errors import NotAllowed
@@ -115,9 +116,9 @@ def decision_override(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("A reason is required to override a triage decision.")
+        raise NotAllowed(gettext("A reason is required to override a triage decision."))
     if pathway not in Pathway.values or urgency not in Urgency.values:
-        raise NotAllowed("Choose a pathway and an urgency from the protocol.")
+        raise NotAllowed(gettext("Choose a pathway and an urgency from the protocol."))
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     previous = intake.current_decision
     fields = {
@@ -157,7 +158,7 @@ def decision_review_agree(*, intake: Intake, actor) -> TriageDecision:
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     previous = intake.current_decision
     if previous is None or not previous.clinician_review:
-        raise NotAllowed("This intake does not need a clinician's review.")
+        raise NotAllowed(gettext("This intake does not need a clinician's review."))
     fields = {
         name: getattr(previous, name)
         for name in (
@@ -225,7 +226,7 @@ def referral_move(*, referral: Referral, actor, state: str, reason: str = "") ->
     """
     reason = (reason or "").strip()
     if state in Referral.NEEDS_REASON and not reason:
-        raise NotAllowed("Say why the referral is returned or declined.")
+        raise NotAllowed(gettext("Say why the referral is returned or declined."))
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     referral.move(state, actor=actor, reason=reason)
     return referral
@@ -237,8 +238,10 @@ RETURN_PATHWAYS = (Pathway.PHYSIO, Pathway.SELF_CARE)
 def _check_not_booked(intake: Intake) -> None:
     if intake.appointments.filter(status="booked").exists():
         raise NotAllowed(
-            "This referral has a booked appointment: cancel it first, so the time is freed and "
-            "the patient is told."
+            gettext(
+                "This referral has a booked appointment: cancel it first, so the time is freed and "
+                "the patient is told."
+            )
         )
 
 
@@ -265,11 +268,11 @@ def referral_decline(*, intake: Intake, actor, reason: str) -> Referral:
     """
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("Say why the referral is declined: the patient is told.")
+        raise NotAllowed(gettext("Say why the referral is declined: the patient is told."))
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     referral = open_referral(intake, lock=True)
     if referral is None:
-        raise NotAllowed("This intake has no open referral.")
+        raise NotAllowed(gettext("This intake has no open referral."))
     _check_not_booked(intake)
     referral.move(Referral.State.DECLINED, actor=actor, reason=reason)
     intake_set_status(
@@ -294,13 +297,15 @@ def referral_return(*, intake: Intake, actor, pathway: str, reason: str) -> Refe
     """
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("Say why the referral is returned: the patient is told.")
+        raise NotAllowed(gettext("Say why the referral is returned: the patient is told."))
     if pathway not in RETURN_PATHWAYS:
-        raise NotAllowed("A referral is returned with advice for physiotherapy or self-care.")
+        raise NotAllowed(
+            gettext("A referral is returned with advice for physiotherapy or self-care.")
+        )
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     referral = open_referral(intake, lock=True)
     if referral is None:
-        raise NotAllowed("This intake has no open referral.")
+        raise NotAllowed(gettext("This intake has no open referral."))
     _check_not_booked(intake)
     previous = intake.current_decision
     urgency = previous.urgency if previous.urgency != Urgency.EMERGENCY else Urgency.URGENT
@@ -381,7 +386,7 @@ def intake_attach(*, intake: Intake, patient) -> Intake:
     """
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     if intake.patient_id not in (None, patient.pk):
-        raise NotAllowed("This intake belongs to another account.")
+        raise NotAllowed(gettext("This intake belongs to another account."))
     if intake.patient_id is None:
         intake.patient = patient
         intake.save(update_fields=["patient", "updated_at"])
@@ -398,7 +403,7 @@ def intake_set_status(*, intake: Intake, actor, status: str, outcome: str = "") 
     referral (closed if attended, else declined with the outcome as the reason).
     """
     if status not in Intake.Status.values:
-        raise NotAllowed("Unknown intake status.")
+        raise NotAllowed(gettext("Unknown intake status."))
     intake = Intake.objects.select_for_update().get(pk=intake.pk)
     intake.check_transition(status)
     intake.status = status

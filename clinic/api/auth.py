@@ -16,6 +16,7 @@ import time
 from auditlog import context as auditlog_context
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import BaseThrottle
 
@@ -75,8 +76,10 @@ def caller_patient(request):
     """
     if roles.is_privileged(request.user):
         raise NotAllowed(
-            "The API acts for patient accounts; staff schedule and change appointments in "
-            "the admin."
+            gettext(
+                "The API acts for patient accounts; staff schedule and change appointments in "
+                "the admin."
+            )
         )
     return services.patient_for_user(request.user)
 

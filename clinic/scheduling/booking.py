@@ -20,6 +20,7 @@ from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic import audit, notifications
 from clinic.errors import NotAllowed
@@ -50,7 +51,9 @@ class SlotTaken(Exception):
     """The time is no longer free. `alternatives` lists up to three nearby free slots."""
 
     def __init__(self, message: str = "", alternatives: list[Slot] | None = None):
-        super().__init__(message or "Sorry, that time has just been taken. Please pick another.")
+        super().__init__(
+            message or gettext("Sorry, that time has just been taken. Please pick another.")
+        )
         self.alternatives = list(alternatives or [])
 
 
@@ -65,8 +68,11 @@ def _has_active_booking(intake: Intake | None, service) -> bool:
 
 def _already_booked(service) -> NotAllowed:
     return NotAllowed(
-        f"You already have an appointment for {service.name}. You can reschedule it from your "
-        "appointments page."
+        gettext(
+            "You already have an appointment for %(service)s. You can reschedule it from your "
+            "appointments page."
+        )
+        % {"service": service.patient_name}
     )
 
 
@@ -100,12 +106,14 @@ def _check_offered(
         clash = clash.exclude(pk=exclude.pk)
     if clash.exists():
         raise SlotTaken()
-    raise NotAllowed("That time is not offered for booking. Please pick one of the times shown.")
+    raise NotAllowed(
+        gettext("That time is not offered for booking. Please pick one of the times shown.")
+    )
 
 
 def _utc(start: datetime) -> datetime:
     if timezone.is_naive(start):
-        raise NotAllowed("The appointment time must include its time zone.")
+        raise NotAllowed(gettext("The appointment time must include its time zone."))
     return start.astimezone(UTC)
 
 
@@ -178,7 +186,7 @@ class _Clash(Exception):
 @transaction.atomic
 def _book(*, patient, service, location, practitioner, start, intake, booked_by, online):
     if not online and not getattr(booked_by, "is_staff", False):
-        raise NotAllowed("Only staff can schedule appointments on a patient's behalf.")
+        raise NotAllowed(gettext("Only staff can schedule appointments on a patient's behalf."))
     if intake is not None:
         # Decide on the intake's current state, not on what the caller loaded earlier.
         intake = Intake.objects.select_related("current_decision").get(pk=intake.pk)
@@ -245,9 +253,9 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
 def _check_actor(*, appointment, actor, by_patient: bool) -> None:
     if by_patient:
         if actor is None or appointment.patient.user_id != actor.pk:
-            raise NotAllowed("This appointment belongs to another account.")
+            raise NotAllowed(gettext("This appointment belongs to another account."))
     elif not getattr(actor, "is_staff", False):
-        raise NotAllowed("Only staff can change appointments on a patient's behalf.")
+        raise NotAllowed(gettext("Only staff can change appointments on a patient's behalf."))
 
 
 def _check_cutoff(*, appointment, now, by_patient: bool) -> None:
@@ -257,8 +265,15 @@ def _check_cutoff(*, appointment, now, by_patient: bool) -> None:
     if by_patient and not before_change_cutoff(appointment, now):
         hours = int(settings.BOOKING_CHANGE_CUTOFF.total_seconds() // 3600)
         raise NotAllowed(
-            f"Appointments can be changed online until {hours} hours before they start. "
-            f"Please call {appointment.location.name} on {appointment.location.phone}."
+            gettext(
+                "Appointments can be changed online until %(hours)s hours before they start. "
+                "Please call %(place)s on %(phone)s."
+            )
+            % {
+                "hours": hours,
+                "place": appointment.location.name,
+                "phone": appointment.location.phone,
+            }
         )
 
 
@@ -385,8 +400,8 @@ def _reschedule(*, appointment, actor, start, practitioner, by_patient):
     _check_actor(appointment=appointment, actor=actor, by_patient=by_patient)
     if not appointment.is_active:
         raise InvalidTransition(
-            f"An appointment that is {appointment.get_status_display().lower()} cannot be "
-            "rescheduled."
+            gettext("An appointment that is %(status)s cannot be rescheduled.")
+            % {"status": appointment.get_status_display().lower()}
         )
     now = timezone.now()
     _check_cutoff(appointment=appointment, now=now, by_patient=by_patient)
@@ -466,14 +481,14 @@ def appointment_set_status(*, appointment, actor, status: str) -> Appointment:
     started; InvalidTransition for an appointment that is not booked.
     """
     if not getattr(actor, "is_staff", False):
-        raise NotAllowed("Only staff can record whether an appointment took place.")
+        raise NotAllowed(gettext("Only staff can record whether an appointment took place."))
     if status not in CLOSING_STATUSES:
-        raise NotAllowed("An appointment can be marked completed or did not attend here.")
+        raise NotAllowed(gettext("An appointment can be marked completed or did not attend here."))
     appointment = _locked(appointment)
     appointment.check_transition(status)
     now = timezone.now()
     if now < appointment.start:
-        raise NotAllowed("An appointment can be closed only once it has started.")
+        raise NotAllowed(gettext("An appointment can be closed only once it has started."))
     appointment.status = status
     appointment.save(update_fields=["status", "updated_at"])
     AppointmentEvent.objects.create(

@@ -7,6 +7,7 @@ handling is a row the audit log records (auditlog registers ChangeRequest).
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinic.errors import NotAllowed
 from clinic.models import Appointment, ChangeRequest
@@ -15,11 +16,11 @@ from clinic.models import Appointment, ChangeRequest
 def what_happens_next(appointment) -> str:
     """The one sentence a patient reads after asking (page and message)."""
     location = appointment.location
-    return (
-        f"Our team at {location.name} will call you within 1 working day to agree a new time "
-        f"or to cancel. Your appointment stays booked until then. If it is urgent, call "
-        f"{location.name} on {location.phone}."
-    )
+    return gettext(
+        "Our team at %(place)s will call you within 1 working day to agree a new time or to "
+        "cancel. Your appointment stays booked until then. If it is urgent, call %(place)s on "
+        "%(phone)s."
+    ) % {"place": location.name, "phone": location.phone}
 
 
 def open_change_request(appointment) -> ChangeRequest | None:
@@ -38,15 +39,17 @@ def change_request_create(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("Tell us briefly why you need a change.")
+        raise NotAllowed(gettext("Tell us briefly why you need a change."))
     appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
     if actor is not None and appointment.patient.user_id != actor.pk:
-        raise NotAllowed("This appointment belongs to another account.")
+        raise NotAllowed(gettext("This appointment belongs to another account."))
     if not appointment.is_active or appointment.start <= timezone.now():
-        raise NotAllowed("This appointment can no longer be changed.")
+        raise NotAllowed(gettext("This appointment can no longer be changed."))
     if open_change_request(appointment) is not None:
         raise NotAllowed(
-            "We already have your request for this appointment. " + what_happens_next(appointment)
+            gettext("We already have your request for this appointment.")
+            + " "
+            + what_happens_next(appointment)
         )
     try:
         with transaction.atomic():
@@ -58,7 +61,7 @@ def change_request_create(
                 via=via[:40],
             )
     except IntegrityError as error:  # a second request in the same instant
-        raise NotAllowed("We already have your request for this appointment.") from error
+        raise NotAllowed(gettext("We already have your request for this appointment.")) from error
 
 
 def _handle(request: ChangeRequest, *, actor, resolution: str) -> ChangeRequest:
@@ -77,7 +80,7 @@ def change_request_handle(*, change_request: ChangeRequest, actor, resolution: s
 
     Raises NotAllowed for non-staff, InvalidTransition when it was handled already."""
     if not getattr(actor, "is_staff", False):
-        raise NotAllowed("Only staff handle change requests.")
+        raise NotAllowed(gettext("Only staff handle change requests."))
     change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
     return _handle(
         change_request, actor=actor, resolution=(resolution or "").strip() or "Marked handled."

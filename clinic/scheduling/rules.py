@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
 
 from clinic.errors import NotAllowed
 from clinic.models import Appointment, AppointmentStatus, Service
@@ -17,33 +18,43 @@ from triage.models import Intake, Pathway, Urgency
 # Protocol section 7: the only pathway a patient books online; the others are scheduled by staff.
 ONLINE_PATHWAYS = frozenset({Pathway.PHYSIO})
 
-_EMERGENCY_ONLINE = (
-    "Your answers need urgent medical attention: please go to an emergency department now. "
-    "Appointments can be booked after our staff have reviewed your case."
-)
 
-_REVIEW_ONLINE = (
-    "A clinician needs to look at your answers before anything is booked. We will contact you "
-    "within 1 working day."
-)
+# Refusals are translated when made (`gettext` at call time), so a patient reads them in the
+# language of their request.
+def _emergency_online() -> str:
+    return gettext(
+        "Your answers need urgent medical attention: please go to an emergency department now. "
+        "Appointments can be booked after our staff have reviewed your case."
+    )
+
+
+def _review_online() -> str:
+    return gettext(
+        "A clinician needs to look at your answers before anything is booked. We will contact "
+        "you within 1 working day."
+    )
 
 
 def online_refusal(decision) -> str | None:
     """Why a patient may not book online for this triage decision (a patient-readable
     sentence), or None when they may (protocol section 7)."""
     if decision is None:
-        return "Please answer the back-pain questions first, so we can offer the right appointment."
+        return gettext(
+            "Please answer the back-pain questions first, so we can offer the right appointment."
+        )
     if decision.urgency == Urgency.EMERGENCY:
-        return _EMERGENCY_ONLINE
+        return _emergency_online()
     if decision.clinician_review:
-        return _REVIEW_ONLINE
+        return _review_online()
     if decision.pathway == Pathway.SELF_CARE:
-        return (
+        return gettext(
             "Your plan is self-care, so no appointment is needed. If things are not better in "
             "two weeks, we will check in with you."
         )
     if decision.pathway not in ONLINE_PATHWAYS:
-        return "Our staff will schedule this appointment for you and let you know the time."
+        return gettext(
+            "Our staff will schedule this appointment for you and let you know the time."
+        )
     return None
 
 
@@ -56,10 +67,14 @@ def staff_scheduled(appointment) -> bool:
 def online_change_refusal(appointment) -> str | None:
     """Why the patient may not move or cancel this appointment online, or None."""
     if staff_scheduled(appointment):
-        return (
-            f"{appointment.service.name} is scheduled by our staff, so it cannot be changed "
-            f"online. Please call {appointment.location.name} on {appointment.location.phone}."
-        )
+        return gettext(
+            "%(service)s is scheduled by our staff, so it cannot be changed online. Please call "
+            "%(place)s on %(phone)s."
+        ) % {
+            "service": appointment.service.patient_name,
+            "place": appointment.location.name,
+            "phone": appointment.location.phone,
+        }
     return None
 
 
@@ -117,35 +132,44 @@ def check_booking_allowed(*, patient, intake: Intake | None, service, online: bo
     whose patient record staff have yet to make (`patients.services.patient_for_intake`).
     """
     if intake is not None and patient is not None and intake.patient_id != patient.pk:
-        raise NotAllowed("This questionnaire belongs to another account.")
+        raise NotAllowed(gettext("This questionnaire belongs to another account."))
     if intake is not None and intake.status == Intake.Status.CLOSED:
         raise NotAllowed(
-            "This questionnaire is closed. Please answer the back-pain questions again so we can "
-            "offer the right appointment."
+            gettext(
+                "This questionnaire is closed. Please answer the back-pain questions again so we "
+                "can offer the right appointment."
+            )
         )
     decision = intake.current_decision if intake is not None else None
     if decision is not None and decision.urgency == Urgency.EMERGENCY:
         if online:
-            raise NotAllowed(_EMERGENCY_ONLINE)
+            raise NotAllowed(_emergency_online())
         raise NotAllowed(
-            "This case is marked as an emergency. A clinician must review it and change its "
-            "urgency before an appointment is booked."
+            gettext(
+                "This case is marked as an emergency. A clinician must review it and change its "
+                "urgency before an appointment is booked."
+            )
         )
     if decision is not None and decision.clinician_review:
         # Rules R9-R11: not booked by anyone, staff included, until a clinician has reviewed it.
         raise NotAllowed(
-            _REVIEW_ONLINE
+            _review_online()
             if online
-            else "A clinician must review this case (agree or override) before it is booked."
+            else gettext(
+                "A clinician must review this case (agree or override) before it is booked."
+            )
         )
     if not online:
         return
     if not service.bookable_online:
         raise NotAllowed(
-            f"{service.name} is scheduled by our staff; we will contact you with a time."
+            gettext("%(service)s is scheduled by our staff; we will contact you with a time.")
+            % {"service": service.patient_name}
         )
     refusal = online_refusal(decision)
     if refusal is not None:
         raise NotAllowed(refusal)
     if service.pathway != decision.pathway:
-        raise NotAllowed("This service does not match your care plan; please choose another.")
+        raise NotAllowed(
+            gettext("This service does not match your care plan; please choose another.")
+        )

@@ -50,12 +50,15 @@ def waitlist_join(*, patient, intake, service, locations, wait_until=None) -> Wa
     """
     locations = list(locations)
     if not locations:
-        raise NotAllowed("Choose at least one clinic to wait for.")
+        raise NotAllowed(gettext("Choose at least one clinic to wait for."))
     check_booking_allowed(patient=patient, intake=intake, service=service, online=True)
     if Appointment.objects.filter(
         intake=intake, service=service, status=AppointmentStatus.BOOKED
     ).exists():
-        raise NotAllowed(f"You already have an appointment for {service.name}.")
+        raise NotAllowed(
+            gettext("You already have an appointment for %(service)s.")
+            % {"service": service.patient_name}
+        )
     wait_until = wait_until or timezone.now() + settings.BOOKING_MAX_ADVANCE
     entry, _ = WaitlistEntry.objects.update_or_create(
         intake=intake,
@@ -203,8 +206,8 @@ def _plan_message(offer, *, entry, practitioner, location):
     channel, recipient = notifications.patient_channel(entry.patient)
     local_start = offer.start.astimezone(location.zone)
     local_expiry = offer.expires_at.astimezone(location.zone)
-    # The time is written into the message now: in the waiting patient's language, not that of
-    # whoever freed it (a cancel made on a Spanish page, say).
+    # The time and the service's name are written into the message now: in the waiting
+    # patient's language, not that of whoever freed it (a cancel made on a Spanish page, say).
     with translation.override(entry.patient.preferred_language):
         slot_label = gettext("%(when)s at %(place)s with %(name)s") % {
             "when": dateformat.format(local_start, pgettext("date format", "l, F j, g:i A T")),
@@ -212,6 +215,7 @@ def _plan_message(offer, *, entry, practitioner, location):
             "name": practitioner.display_name,
         }
         hold_until = dateformat.format(local_expiry, pgettext("date format", "g:i A T"))
+        service_name = entry.service.patient_name
     return notifications.plan(
         key=f"waitlist-offer:{offer.public_id}",
         kind=NotificationKind.WAITLIST_HOLD,
@@ -222,7 +226,7 @@ def _plan_message(offer, *, entry, practitioner, location):
         intake=entry.intake,
         context={
             "offer_id": str(offer.public_id),
-            "service_name": entry.service.name,
+            "service_name": service_name,
             "slot_label": slot_label,
             "hold_until": hold_until,
             "accept_url": links.waitlist_offer_url(offer),

@@ -4,6 +4,7 @@ booking hands freed times to `waitlist`, and this one calls booking.)"""
 
 from django.db import transaction
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext, pgettext
 
 from clinic.errors import NotAllowed
 from clinic.models import Appointment, WaitlistOffer
@@ -21,16 +22,18 @@ def offer_refusal(offer: WaitlistOffer, *, now=None) -> str | None:
     """Why this offer cannot be taken now, in words for the patient; None when it can."""
     now = now or timezone.now()
     if offer.state == WaitlistOffer.State.ACCEPTED:
-        return "You have booked this time. It is on your appointments page."
+        return gettext("You have booked this time. It is on your appointments page.")
     if offer.is_live(now) and offer.entry.fulfilled_at is None:
         return None
-    return (
-        "Sorry, this offer has ended. We held the time for you until "
-        f"{dateformat.format(offer.expires_at.astimezone(offer.location.zone), 'g:i A T')}. "
-        "We will tell you if another time opens up."
-        if offer.entry.fulfilled_at is None
-        else "Sorry, this offer has ended because you already have an appointment for it."
-    )
+    if offer.entry.fulfilled_at is not None:
+        return gettext(
+            "Sorry, this offer has ended because you already have an appointment for it."
+        )
+    held_until = offer.expires_at.astimezone(offer.location.zone)
+    return gettext(
+        "Sorry, this offer has ended. We held the time for you until %(time)s. We will tell you "
+        "if another time opens up."
+    ) % {"time": dateformat.format(held_until, pgettext("date format", "g:i A T"))}
 
 
 def offer_accept(*, offer: WaitlistOffer, user) -> Appointment:
@@ -46,7 +49,7 @@ def offer_accept(*, offer: WaitlistOffer, user) -> Appointment:
             .get(pk=offer.pk)
         )
         if offer.entry.patient.user_id != user.pk:
-            raise NotAllowed("This offer was made to another account.")
+            raise NotAllowed(gettext("This offer was made to another account."))
         refusal = offer_refusal(offer)
         if refusal is not None:
             raise NotAllowed(refusal)
