@@ -23,6 +23,7 @@ ONLINE_PATHWAYS = frozenset({Pathway.PHYSIO})
 # language of their request.
 def _emergency_online() -> str:
     return gettext(
+        # Translators: clinical; needs review by a qualified medical translator before use.
         "Your answers need urgent medical attention: please go to an emergency department now. "
         "Appointments can be booked after our staff have reviewed your case."
     )
