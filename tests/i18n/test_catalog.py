@@ -8,7 +8,12 @@ import pytest
 from django.utils import translation
 
 from tests.i18n.catalog import SPANISH_MO, Entry, entries, placeholders
-from tests.i18n.unmarked import patient_templates, unmarked_text
+from tests.i18n.unmarked import (
+    patient_templates,
+    python_modules,
+    unmarked_refusals,
+    unmarked_text,
+)
 from triage import advice
 
 CATALOG = entries()
@@ -27,6 +32,27 @@ def test_the_template_check_finds_visible_words_outside_translation_tags():
 @pytest.mark.parametrize("template", patient_templates(), ids=lambda path: path.name)
 def test_every_visible_word_of_a_patient_template_is_marked_for_translation(template):
     assert unmarked_text(template.read_text()) == []
+
+
+def test_the_refusal_check_finds_one_raised_or_returned_in_plain_english():
+    # As above: the check below must notice a refusal that skips gettext.
+    assert unmarked_refusals('raise NotAllowed("No.")') == ["No."]
+    assert unmarked_refusals('raise NotAllowed(f"No {why}.")') == ["f'No {why}.'"]
+    assert unmarked_refusals('raise SlotTaken(message="Taken.")') == ["Taken."]
+    assert unmarked_refusals('LATE = "Too late."\nraise errors.NotAllowed(LATE)') == ["Too late."]
+    assert unmarked_refusals('raise NotAllowed(gettext("No.") + " " + "Call us.")') == ["Call us."]
+    assert unmarked_refusals('raise NotAllowed(gettext(f"No {why}."))') == ["f'No {why}.'"]
+    assert unmarked_refusals('def offer_refusal(offer):\n    return "It ended."') == ["It ended."]
+    marked = 'raise NotAllowed(gettext("No %(why)s.") % {"why": why})\nraise SlotTaken()'
+    assert unmarked_refusals(marked) == []
+    assert unmarked_refusals('def online_refusal(d):\n    return _("Not online.")') == []
+
+
+def test_every_refusal_a_patient_may_read_is_translated_when_raised():
+    modules = python_modules()
+    assert {"rules.py", "booking.py", "waitlist.py", "services.py"} <= {m.name for m in modules}
+    found = {str(m): words for m in modules if (words := unmarked_refusals(m.read_text()))}
+    assert found == {}
 
 
 def test_the_spanish_catalog_has_no_untranslated_or_fuzzy_entry():
