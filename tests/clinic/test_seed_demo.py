@@ -121,6 +121,23 @@ def test_physiotherapy_is_at_every_clinic_imaging_and_surgery_at_two_each():
         assert physios.count() == 2, location
 
 
+def test_every_demo_service_has_spanish_words_and_an_older_demo_database_gets_them():
+    seed()
+    assert all(service.name_es and service.description_es for service in Service.objects.all())
+    physio = Service.objects.get(slug="physio-assessment")
+    assert physio.name_es == "Evaluación de fisioterapia"
+
+    # A database seeded before the Spanish words existed; staff renamed one service since.
+    Service.objects.update(name_es="", description_es="")
+    Service.objects.filter(slug="mri-lumbar").update(name_es="Resonancia lumbar")
+    seed()
+
+    assert Service.objects.get(slug="physio-assessment").name_es == "Evaluación de fisioterapia"
+    mri = Service.objects.get(slug="mri-lumbar")
+    assert mri.name_es == "Resonancia lumbar"
+    assert mri.description_es.startswith("Una resonancia magnética")
+
+
 def test_a_surgeon_works_at_two_clinics_on_different_days():
     seed()
 

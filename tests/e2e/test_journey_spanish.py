@@ -104,6 +104,8 @@ def test_a_spanish_speaking_patient_takes_the_check_and_books_in_spanish(
     page.locator(".slot-picker label").first.click()
     page.get_by_role("button", name="Continuar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirme su cita")
+    # The demo catalogue's Spanish name of the service.
+    expect(page.get_by_text("Evaluación de fisioterapia (45 minutos)")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Confirmar la reserva").click()
     expect(page.get_by_role("status")).to_contain_text("Su cita está reservada")
