@@ -202,7 +202,7 @@ class Referral(TransitionTable, models.Model):
     # The only moves a referral may make; `check_transition` is the one place that enforces
     # them. Returned, declined and closed are final.
     state_field = "state"
-    state_noun = "a referral"
+    state_noun = _("a referral")
     TRANSITIONS = {
         State.AWAITING_REVIEW: {State.READY_TO_SCHEDULE, State.RETURNED, State.DECLINED},
         State.READY_TO_SCHEDULE: {State.SCHEDULED, State.RETURNED, State.DECLINED},

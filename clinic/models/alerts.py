@@ -5,6 +5,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
 
 from .states import TransitionTable
 
@@ -82,7 +83,7 @@ class StaffAlert(TransitionTable, models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
     TRANSITIONS = {Status.OPEN: {Status.ACKNOWLEDGED}, Status.ACKNOWLEDGED: set()}
-    state_noun = "an alert"
+    state_noun = gettext_lazy("an alert")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     intake = models.ForeignKey("triage.Intake", on_delete=models.PROTECT, related_name="alerts")

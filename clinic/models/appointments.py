@@ -26,7 +26,7 @@ class AppointmentStatus(models.TextChoices):
 
 
 class Appointment(TransitionTable, models.Model):
-    state_noun = "an appointment"
+    state_noun = _("an appointment")
     Status = AppointmentStatus
     # booked -> completed / cancelled / no_show; the other states are final.
     TRANSITIONS = {
@@ -146,7 +146,7 @@ class ChangeRequest(TransitionTable, models.Model):
         HANDLED = "handled", "Handled"
 
     state_field = "state"
-    state_noun = "a change request"
+    state_noun = _("a change request")
     TRANSITIONS = {State.OPEN: {State.HANDLED}, State.HANDLED: set()}
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -175,7 +175,53 @@ def test_an_english_patient_joining_the_waitlist_for_a_booked_service_reads_it_i
     assert SPANISH_NAME not in text
 
 
+def test_cancelling_a_cancelled_visit_again_says_so_in_spanish(location, physio):
+    patient = PatientFactory()
+    appointment = AppointmentFactory(
+        patient=patient,
+        location=location,
+        service=physio,
+        practitioner=location.practitioners.get(),
+        status=AppointmentStatus.CANCELLED,
+    )
+
+    response = browser("es", patient).post(
+        reverse("patients:appointment_cancel", args=[appointment.public_id]), follow=True
+    )
+
+    assert_spanish(response, "Una cita con estado «cancelada» no puede pasar a «cancelada».")
+
+
 # --- Refusals through the patient API ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("es", "Una cita con estado «cancelada» no puede pasar a «cancelada»."),
+        ("en", "An appointment that is cancelled cannot become cancelled."),
+    ],
+)
+def test_the_api_refuses_a_second_cancel_in_the_callers_language(
+    location, physio, language, refusal
+):
+    patient = PatientFactory()
+    appointment = AppointmentFactory(
+        patient=patient,
+        location=location,
+        service=physio,
+        practitioner=location.practitioners.get(),
+        status=AppointmentStatus.CANCELLED,
+    )
+    token = tokens.token_create(user=patient.user, name="phone app")[1]
+    api = Client(headers={"authorization": f"Bearer {token}", "accept-language": language})
+
+    response = api.post(
+        f"/api/v1/appointments/{appointment.public_id}/cancel", {}, "application/json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == refusal
+
+
 @pytest.mark.parametrize(
     ("language", "refusal"),
     [
