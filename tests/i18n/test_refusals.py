@@ -48,7 +48,11 @@ def location():
 
 @pytest.fixture
 def physio():
-    return ServiceFactory(name_es=SPANISH_NAME)
+    return ServiceFactory(
+        name_es=SPANISH_NAME,
+        description="A first assessment with a physiotherapist.",
+        description_es="Una primera evaluación con un fisioterapeuta.",
+    )
 
 
 def browser(language: str, patient) -> Client:
@@ -271,7 +275,12 @@ def test_the_spanish_booking_pages_name_the_service_in_spanish(location, physio)
     intake = make_intake(location=location, patient=patient, **PHYSIO)
 
     book = client.get(reverse("patients:book", args=[intake.public_id]))
-    assert_spanish(book, "Reservar: evaluación de fisioterapia")
+    assert_spanish(
+        book,
+        "Reservar: evaluación de fisioterapia",
+        "Una primera evaluación con un fisioterapeuta.",
+    )
+    assert "A first assessment" not in visible_text(book)
     key = first_slot(client, intake)
     confirm = client.get(reverse("patients:book_confirm", args=[intake.public_id]), {"slot": key})
     assert_spanish(confirm, "Evaluación de fisioterapia (45 minutos)")
@@ -290,17 +299,18 @@ def test_an_english_page_keeps_the_english_name(location, physio):
 
     text = visible_text(client.get(reverse("patients:book", args=[intake.public_id])))
     assert "Book a physiotherapy assessment" in text
+    assert "A first assessment with a physiotherapist." in text
     assert "fisioterapia" not in text
 
 
 def test_a_service_without_a_spanish_name_shows_the_english_one_on_spanish_pages(location):
-    ServiceFactory(name_es="")
+    ServiceFactory(name_es="", description="A first assessment.", description_es="")
     patient = PatientFactory()
     client = browser("es", patient)
     intake = make_intake(location=location, patient=patient, **PHYSIO)
 
     book = client.get(reverse("patients:book", args=[intake.public_id]))
-    assert_spanish(book, "Reservar: physiotherapy assessment")
+    assert_spanish(book, "Reservar: physiotherapy assessment", "A first assessment.")
     confirm = client.get(
         reverse("patients:book_confirm", args=[intake.public_id]),
         {"slot": first_slot(client, intake)},
