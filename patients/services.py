@@ -26,9 +26,12 @@ def patient_for_user(user) -> Patient:
     get_or_create makes the row in its own savepoint and reads the winner's on a race, so no
     transaction of our own is needed (a read on every API call costs no savepoint).
     """
-    patient, _ = Patient.objects.get_or_create(
-        user=user, defaults={"first_name": user.first_name, "last_name": user.last_name}
-    )
+    try:
+        patient = user.patient  # no query when it came with the user (an API token's owner)
+    except Patient.DoesNotExist:
+        patient, _ = Patient.objects.get_or_create(
+            user=user, defaults={"first_name": user.first_name, "last_name": user.last_name}
+        )
     patient.user = user  # already loaded: the address a booking's messages go to is its email
     return patient
 
