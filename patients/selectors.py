@@ -162,11 +162,14 @@ def _is_uuid(value) -> bool:
 def access_intake(access: Access, *, public_id) -> Intake:
     """The intake if the reader may see it: its patient, scoped staff, or the anonymous
     browser session that submitted it (until it is attached to an account)."""
-    queryset = Intake.objects.select_related("current_decision", "preferred_location", "patient")
-    visible = scope_intakes(access.actor)
-    own_session = Q(public_id__in=access.own_intake_ids, patient__isnull=True)
+    readable = scope_intakes(access.actor)
+    if access.own_intake_ids:
+        # One query either way: `|` joins the two conditions with OR (no subquery to plan).
+        readable = readable | Intake.objects.filter(
+            public_id__in=access.own_intake_ids, patient__isnull=True
+        )
     try:
-        intake = queryset.filter(Q(pk__in=visible.values("pk")) | own_session).get(
+        intake = readable.select_related("current_decision", "preferred_location", "patient").get(
             public_id=public_id
         )
     except (Intake.DoesNotExist, ValueError, TypeError):
