@@ -2,6 +2,9 @@
 
 Each client has its own patient, API token and physiotherapy intake; two clients ask for each
 slot. They are released together (a barrier) against gunicorn with 4 workers and PostgreSQL.
+The server is warm, as it is in service: before the storm a small one (16 other clients on 8
+other slots) has passed through every worker and its database connection, so the figure is not
+the one-off cost of each worker's first booking.
 The goal is correctness under contention: exactly one booking per slot, the other client gets
 409, and afterwards SQL finds no two booked appointments of a practitioner that overlap.
 """
@@ -25,8 +28,12 @@ from triage import services as triage_services
 from triage.models import Intake
 
 WORKERS = 4
+GOAL_PER_SECOND = 50  # issue 18
 BOOK = "/api/v1/appointments"
-EXTRA = 26  # clients outside the storm: one for the query count, the rest for a profile
+# Clients outside the storm: a first in-process booking (it pays the process's one-off lookups),
+# one for the query count, the rest for a profile.
+EXTRA = 27
+WARM_UP_SLOTS = 8  # two clients each, before the storm
 # STarT Back medium risk with no red flag: physiotherapy, routine, bookable online (section 7).
 PHYSIO_ANSWERS = {
     "age": 35, "pain_duration_weeks": 2, "pain_score": 4, "first_episode": False,
@@ -148,15 +155,21 @@ def main(argv: list[str]) -> int:
     service = Service.objects.get(slug="physio-assessment")
     locations = list(Location.objects.order_by("pk"))
     run = str(int(time.time()))
-    clients = make_clients(scale.storm_clients + EXTRA, run, locations)
-    slots = pick_slots(service, scale.storm_slots + EXTRA)
-    storm_clients, extra_clients = clients[: scale.storm_clients], clients[scale.storm_clients :]
-    storm_slots, extra_slots = slots[: scale.storm_slots], slots[scale.storm_slots :]
-    queries, status = book_in_process(extra_clients[0], extra_slots[0])
+    clients = make_clients(scale.storm_clients + 2 * WARM_UP_SLOTS + EXTRA, run, locations)
+    slots = pick_slots(service, scale.storm_slots + WARM_UP_SLOTS + EXTRA)
+    storm_clients, clients = clients[: scale.storm_clients], clients[scale.storm_clients :]
+    storm_slots, slots = slots[: scale.storm_slots], slots[scale.storm_slots :]
+    warm_up_clients, extra_clients = clients[: 2 * WARM_UP_SLOTS], clients[2 * WARM_UP_SLOTS :]
+    warm_up_slots, extra_slots = slots[:WARM_UP_SLOTS], slots[WARM_UP_SLOTS:]
+    book_in_process(extra_clients[0], extra_slots[0])
+    queries, status = book_in_process(extra_clients[1], extra_slots[1])
     if status != 201:
         raise RuntimeError(f"a plain booking through the API gave {status}, not 201")
 
     with lib.gunicorn(workers=WORKERS, name="storm") as port:
+        warm_up, _ = storm(port, warm_up_clients, warm_up_slots)
+        if any(not isinstance(r, lib.Response) or r.status not in (201, 409) for r in warm_up):
+            raise RuntimeError(f"the warm-up storm failed: {warm_up!r}")
         results, seconds = storm(port, storm_clients, storm_slots)
 
     errors = [r for r in results if not isinstance(r, lib.Response)]
@@ -175,6 +188,7 @@ def main(argv: list[str]) -> int:
         and len(per_slot) == scale.storm_slots
         and clashes == 0
         and not errors
+        and statuses[201] / seconds >= GOAL_PER_SECOND
     )
     latencies = [r.ms for r in results if isinstance(r, lib.Response)]
     stats = lib.summary(latencies) if latencies else {"median": None, "p95": None, "n": 0}
@@ -185,7 +199,7 @@ def main(argv: list[str]) -> int:
             f"Booking storm, {scale.storm_clients} clients on {scale.storm_slots} slots, "
             f"API on gunicorn {WORKERS} workers"
         ),
-        goal=f"exactly {scale.storm_slots} booked, 0 overlaps",
+        goal=f"exactly {scale.storm_slots} booked, 0 overlaps, ≥ {GOAL_PER_SECOND} bookings/s",
         unit="ms",
         median=stats["median"],
         p95=stats["p95"],
@@ -207,7 +221,7 @@ def main(argv: list[str]) -> int:
         },
     )
     if lib.should_profile(row.verdict):
-        pairs = list(zip(extra_clients[1:], extra_slots[1:], strict=True))
+        pairs = list(zip(extra_clients[2:], extra_slots[2:], strict=True))
         row.profile = lib.profile(
             "booking-storm", lambda: [book_in_process(c, s) for c, s in pairs]
         )
