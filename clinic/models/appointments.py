@@ -75,6 +75,13 @@ class Appointment(TransitionTable, models.Model):
         indexes = [
             models.Index(fields=["practitioner", "start"]),
             models.Index(fields=["location", "start"]),
+            # A practitioner's busy times from a moment on (availability): the booked visits
+            # that end after it, not every past visit that starts before the range's end.
+            models.Index(
+                fields=["practitioner", "blocked_until"],
+                condition=Q(status="booked"),
+                name="appointment_booked_until",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
