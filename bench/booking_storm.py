@@ -6,7 +6,10 @@ The server is warm, as it is in service: before the storm a small one (16 other 
 other slots) has passed through every worker and its database connection, so the figure is not
 the one-off cost of each worker's first booking.
 The goal is correctness under contention: exactly one booking per slot, the other client gets
-409, and afterwards SQL finds no two booked appointments of a practitioner that overlap.
+409, and afterwards SQL finds no two booked appointments of a practitioner that overlap; then
+speed, 50 bookings a second. Three storms run, each on its own clients and slots: every one
+must be correct, and the median rate is the figure (one storm lasts about a second, so one
+alone swings with whatever else the two cores are doing).
 """
 
 import json
@@ -29,6 +32,7 @@ from triage.models import Intake
 
 WORKERS = 4
 GOAL_PER_SECOND = 50  # issue 18
+STORMS = 3  # each on its own clients and slots; the median rate is reported
 BOOK = "/api/v1/appointments"
 # Clients outside the storm: a first in-process booking (it pays the process's one-off lookups),
 # one for the query count, the rest for a profile.
@@ -150,15 +154,39 @@ def overlaps(appointment_ids: list[int]) -> int:
         return cursor.fetchone()[0]
 
 
+def outcome(storm_clients: list[dict], results: list, seconds: float) -> dict:
+    """What one storm did: the answers, the rows it booked, any overlap, bookings per second."""
+    booked = list(
+        Appointment.objects.filter(
+            patient__in=[c["patient"] for c in storm_clients], status=AppointmentStatus.BOOKED
+        ).values_list("pk", "practitioner_id", "start")
+    )
+    statuses = Counter(r.status for r in results if isinstance(r, lib.Response))
+    return {
+        "statuses": statuses,
+        "errors": [r for r in results if not isinstance(r, lib.Response)],
+        "latencies": [r.ms for r in results if isinstance(r, lib.Response)],
+        "rows_booked": len(booked),
+        "slots_booked": len({(practitioner, start) for _, practitioner, start in booked}),
+        "overlaps": overlaps([pk for pk, _, _ in booked]),
+        "seconds": seconds,
+        "per_second": statuses[201] / seconds,
+    }
+
+
 def main(argv: list[str]) -> int:
     scale = lib.scale()
+    clients_n, slots_n = scale.storm_clients, scale.storm_slots
     service = Service.objects.get(slug="physio-assessment")
     locations = list(Location.objects.order_by("pk"))
     run = str(int(time.time()))
-    clients = make_clients(scale.storm_clients + 2 * WARM_UP_SLOTS + EXTRA, run, locations)
-    slots = pick_slots(service, scale.storm_slots + WARM_UP_SLOTS + EXTRA)
-    storm_clients, clients = clients[: scale.storm_clients], clients[scale.storm_clients :]
-    storm_slots, slots = slots[: scale.storm_slots], slots[scale.storm_slots :]
+    clients = make_clients(STORMS * clients_n + 2 * WARM_UP_SLOTS + EXTRA, run, locations)
+    slots = pick_slots(service, STORMS * slots_n + WARM_UP_SLOTS + EXTRA)
+    storms = [
+        (clients[n * clients_n : (n + 1) * clients_n], slots[n * slots_n : (n + 1) * slots_n])
+        for n in range(STORMS)
+    ]
+    clients, slots = clients[STORMS * clients_n :], slots[STORMS * slots_n :]
     warm_up_clients, extra_clients = clients[: 2 * WARM_UP_SLOTS], clients[2 * WARM_UP_SLOTS :]
     warm_up_slots, extra_slots = slots[:WARM_UP_SLOTS], slots[WARM_UP_SLOTS:]
     book_in_process(extra_clients[0], extra_slots[0])
@@ -170,54 +198,59 @@ def main(argv: list[str]) -> int:
         warm_up, _ = storm(port, warm_up_clients, warm_up_slots)
         if any(not isinstance(r, lib.Response) or r.status not in (201, 409) for r in warm_up):
             raise RuntimeError(f"the warm-up storm failed: {warm_up!r}")
-        results, seconds = storm(port, storm_clients, storm_slots)
+        runs = [outcome(c, *storm(port, c, s)) for c, s in storms]
 
-    errors = [r for r in results if not isinstance(r, lib.Response)]
-    statuses = Counter(r.status for r in results if isinstance(r, lib.Response))
-    booked = list(
-        Appointment.objects.filter(
-            patient__in=[c["patient"] for c in storm_clients], status=AppointmentStatus.BOOKED
-        ).values_list("pk", "practitioner_id", "start")
+    correct = all(
+        r["statuses"][201] == slots_n
+        and r["statuses"][409] == clients_n - slots_n
+        and r["rows_booked"] == slots_n
+        and r["slots_booked"] == slots_n
+        and r["overlaps"] == 0
+        and not r["errors"]
+        for r in runs
     )
-    per_slot = Counter((practitioner, start) for _, practitioner, start in booked)
-    clashes = overlaps([pk for pk, _, _ in booked])
-    ok = (
-        statuses[201] == scale.storm_slots
-        and statuses[409] == scale.storm_clients - scale.storm_slots
-        and len(booked) == scale.storm_slots
-        and len(per_slot) == scale.storm_slots
-        and clashes == 0
-        and not errors
-        and statuses[201] / seconds >= GOAL_PER_SECOND
-    )
-    latencies = [r.ms for r in results if isinstance(r, lib.Response)]
+    rates = sorted(r["per_second"] for r in runs)
+    rate = rates[len(rates) // 2]
+    ok = correct and rate >= GOAL_PER_SECOND
+    latencies = [ms for r in runs for ms in r["latencies"]]
     stats = lib.summary(latencies) if latencies else {"median": None, "p95": None, "n": 0}
+    statuses = sum((r["statuses"] for r in runs), Counter())
+    errors = [error for r in runs for error in r["errors"]]
     other = {s: n for s, n in statuses.items() if s not in (201, 409)}
     row = lib.Row(
         key="booking-storm",
         measurement=(
-            f"Booking storm, {scale.storm_clients} clients on {scale.storm_slots} slots, "
-            f"API on gunicorn {WORKERS} workers"
+            f"Booking storm, {clients_n} clients on {slots_n} slots, "
+            f"API on gunicorn {WORKERS} workers, {STORMS} storms"
         ),
-        goal=f"exactly {scale.storm_slots} booked, 0 overlaps, ≥ {GOAL_PER_SECOND} bookings/s",
+        goal=f"exactly {slots_n} booked, 0 overlaps, ≥ {GOAL_PER_SECOND} bookings/s",
         unit="ms",
         median=stats["median"],
         p95=stats["p95"],
         queries=queries,
         result=(
-            f"{statuses[201]} booked (201), {statuses[409]} refused (409), {clashes} overlaps; "
-            f"{statuses[201] / seconds:,.0f} bookings/s ({seconds:.1f} s)"
+            f"each storm: {', '.join(str(r['statuses'][201]) for r in runs)} booked (201), "
+            f"{', '.join(str(r['statuses'][409]) for r in runs)} refused (409), "
+            f"{sum(r['overlaps'] for r in runs)} overlaps; {rate:,.0f} bookings/s (median; "
+            f"{', '.join(f'{r:,.0f}' for r in rates)})"
             + (f"; other answers {other}" if other else "")
             + (f"; {len(errors)} client errors: {errors[0]!r}" if errors else "")
         ),
         verdict=lib.verdict(ok),
         samples=stats["n"],
         details={
-            "statuses": dict(statuses),
-            "rows_booked": len(booked),
-            "slots_booked": len(per_slot),
-            "overlaps": clashes,
-            "seconds": seconds,
+            "storms": [
+                {
+                    "statuses": dict(r["statuses"]),
+                    "rows_booked": r["rows_booked"],
+                    "slots_booked": r["slots_booked"],
+                    "overlaps": r["overlaps"],
+                    "seconds": r["seconds"],
+                    "bookings_per_second": r["per_second"],
+                }
+                for r in runs
+            ],
+            "bookings_per_second": rate,
         },
     )
     if lib.should_profile(row.verdict):
