@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from clinic.demo_data import catalogue
+from clinic.demo_data.rota import RotaReport, demo_rota
 from clinic.models import Location, Practitioner, Service, User, WorkingHours
 from patients.models import Patient
 from triage import engine
@@ -47,6 +48,7 @@ class DemoReport:
     working_hours: Tally = field(default_factory=Tally)
     logins: Tally = field(default_factory=Tally)
     intakes: Tally = field(default_factory=Tally)
+    rota: RotaReport = field(default_factory=RotaReport)
     site_domain: str = ""
 
 
@@ -65,6 +67,8 @@ def demo_seed() -> DemoReport:
     _seed_services(report.services)
     _seed_practitioners(locations, report)
     patient = _seed_logins(locations, report.logins)
+    # Before the intakes: the demo emergency alerts whoever is on call, as a real one would.
+    report.rota = demo_rota()
     _seed_intakes(locations, patient, report.intakes)
     report.site_domain = _seed_site()
     return report

@@ -46,7 +46,8 @@ class RotaReport:
 @transaction.atomic
 def demo_rota(*, now: datetime | None = None) -> RotaReport:
     """On-call shifts covering now and the next WEEKS_AHEAD weeks, and two holidays ahead, at
-    every demo clinic. Needs the demo logins (`demo_seed` first); never changes what exists."""
+    every demo clinic. Needs the demo logins (`demo_seed` calls it once they exist, before the demo
+    intakes); never changes what exists."""
     now = now or timezone.now()
     report = RotaReport()
     people = {user.email: user for user in User.objects.filter(email__in=PHONES)}

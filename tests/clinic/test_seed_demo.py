@@ -235,9 +235,18 @@ def test_demo_intakes_fill_the_staff_queue_with_each_kind_of_case():
     assert physio.current_decision.sbst_risk == "medium"
     assert physio.patient.user.email == "patient@backstride.test"
     assert decisions["self_care"].current_decision.urgency == "routine"
-    # Through the real service: the emergency alerted the clinic's on-call address.
-    alert = Notification.objects.get(intake=emergency, kind="staff_alert")
-    assert alert.recipient == emergency.preferred_location.on_call_email
+    # Through the real service: the emergency alerted the person on call there now (the demo
+    # rota is in place before the demo intakes), not the clinic's fallback address.
+    on_call = OnCallShift.objects.filter(
+        location=emergency.preferred_location,
+        starts_at__lte=timezone.now(),
+        ends_at__gt=timezone.now(),
+        order=1,
+    ).get()
+    alerts = Notification.objects.filter(intake=emergency, kind="staff_alert")
+    assert {a.recipient for a in alerts} <= {on_call.email, str(on_call.phone)}
+    assert on_call.email in {a.recipient for a in alerts}
+    assert emergency.preferred_location.on_call_email not in {a.recipient for a in alerts}
 
 
 def test_demo_intakes_are_not_added_to_a_queue_that_already_has_work():

@@ -15,7 +15,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from clinic.demo_data import DemoDataError, bulk_seed, demo_seed, logins_table
 from clinic.demo_data.bulk import DEFAULT_BATCH_SIZE
 from clinic.demo_data.catalogue import LOGINS
-from clinic.demo_data.rota import demo_rota
 from clinic.models import User
 from staff import enrolment
 
@@ -86,7 +85,7 @@ class Command(BaseCommand):
         except DemoDataError as error:
             raise CommandError(str(error)) from error
         self._summary(report)
-        self._seed_rota()
+        self._rota_summary(report.rota)
         bulk = {k: options[k] for k in ("patients", "intakes", "appointments", "practitioners")}
         if any(bulk.values()):
             self.stdout.write(f"\nBulk data (seed {options['seed']}):")
@@ -132,9 +131,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<20} {tally.total:>6,}  ({tally.created:,} new)")
         self.stdout.write(f"  {'Site domain':<20} {report.site_domain}")
 
-    def _seed_rota(self) -> None:
+    def _rota_summary(self, rota) -> None:
         """The on-call rota and holidays, so alerts reach a demo login (clinic.demo_data.rota)."""
-        rota = demo_rota()
         for label, total, created in (
             ("On-call shifts", rota.shifts_total, rota.shifts_created),
             ("Holidays", rota.holidays_total, rota.holidays_created),
