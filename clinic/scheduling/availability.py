@@ -30,6 +30,7 @@ but those of the two changeover nights) is plain arithmetic on the day's UTC off
 free slots become datetimes.
 """
 
+import heapq
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -109,6 +110,26 @@ def available_slots(
     ignores one appointment's own time (a reschedule may move within its current slot).
     Sorted by start, then location and practitioner name. At most two queries.
     """
+    free, blocks = _free_times(
+        service=service,
+        locations=locations,
+        date_from=date_from,
+        date_to=date_to,
+        practitioner=practitioner,
+        now=now,
+        window_end=window_end,
+        exclude_appointment=exclude_appointment,
+    )
+    free.sort()
+    return _as_slots(free, blocks, service)
+
+
+def _free_times(
+    *, service, locations, date_from, date_to, practitioner, now, window_end, exclude_appointment
+) -> tuple[list[tuple[int, int]], list["_Block"]]:
+    """The free times as (start in seconds since 1970, rank of its block) pairs, unsorted, and
+    the blocks by rank (ordered by location, then practitioner name): the work of
+    `available_slots` before its slots are made."""
     now = now or timezone.now()
     earliest = now + settings.BOOKING_MIN_NOTICE
     latest = now + settings.BOOKING_MAX_ADVANCE
@@ -117,7 +138,7 @@ def available_slots(
     first_day = max(date_from, (earliest - _ZONE_MARGIN).date())
     last_day = min(date_to, (latest + _ZONE_MARGIN).date())
     if first_day > last_day or earliest > latest:
-        return []
+        return [], []
 
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     placed, replaced = _working_blocks(
@@ -129,7 +150,7 @@ def available_slots(
         last_day=last_day,
     )
     if not placed:
-        return []
+        return [], []
 
     calendars = _busy_calendars(
         practitioner_ids={block.practitioner_id for block, _ in placed},
@@ -177,7 +198,11 @@ def available_slots(
                 index = bisect_left(starts, start + blocked)
                 if index == 0 or max_end[index - 1] <= start:
                     add((start, rank))
-    free.sort()
+    return free, blocks
+
+
+def _as_slots(free: list[tuple[int, int]], blocks: list["_Block"], service) -> list[Slot]:
+    duration = timedelta(minutes=service.duration_minutes)
     slots = []
     for start, rank in free:
         block = blocks[rank]
@@ -541,25 +566,30 @@ def nearest_alternatives(
     hold `count` slots nearer than its certain edge (so the answer is the same either way).
     """
 
-    def key(slot):
-        return (abs(slot.start - start), slot.start, slot.practitioner_name)
+    target = start.timestamp()
+
+    def nearness(pair):
+        # At one location a block's rank orders by practitioner name, as the slots are listed.
+        moment, rank = pair
+        return (abs(moment - target), moment, rank)
 
     narrow = min(search, NEAREST_FIRST_SEARCH)
     for reach in dict.fromkeys((narrow, search)):
-        slots = available_slots(
+        free, blocks = _free_times(
             service=service,
             locations=[location],
             date_from=(start - reach).date(),
             date_to=(start + reach).date(),
+            practitioner=None,
             now=now,
+            window_end=None,
             exclude_appointment=exclude_appointment,
         )
-        slots.sort(key=key)
-        # Local dates may differ from UTC ones by up to a day: only slots within
+        # Only the nearest become slots: a week at a busy clinic is a thousand free times.
+        nearest = heapq.nsmallest(count, free, key=nearness)
+        # Local dates may differ from UTC ones by up to a day: only times within
         # `reach - 1 day` of `start` are certainly nearer than anything outside the range.
-        certain = reach - timedelta(days=1)
-        if reach == search or (
-            len(slots) >= count and abs(slots[count - 1].start - start) <= certain
-        ):
-            return slots[:count]
+        certain = (reach - timedelta(days=1)).total_seconds()
+        if reach == search or (len(nearest) >= count and abs(nearest[-1][0] - target) <= certain):
+            return _as_slots(nearest, blocks, service)
     return []  # pragma: no cover - the loop always ends on the whole search
