@@ -33,6 +33,7 @@ from triage.models import Intake
 WORKERS = 4
 GOAL_PER_SECOND = 50  # issue 18
 STORMS = 3  # each on its own clients and slots; the median rate is reported
+CPU_SIDES = ("gunicorn", "postgres")  # whose CPU time a storm's requests cost
 BOOK = "/api/v1/appointments"
 # Clients outside the storm: a first in-process booking (it pays the process's one-off lookups),
 # one for the query count, the rest for a profile.
@@ -198,7 +199,12 @@ def main(argv: list[str]) -> int:
         warm_up, _ = storm(port, warm_up_clients, warm_up_slots)
         if any(not isinstance(r, lib.Response) or r.status not in (201, 409) for r in warm_up):
             raise RuntimeError(f"the warm-up storm failed: {warm_up!r}")
-        runs = [outcome(c, *storm(port, c, s)) for c, s in storms]
+        runs = []
+        for storm_clients, storm_slots in storms:
+            before = {side: lib.cpu_seconds(side) for side in CPU_SIDES}
+            results, seconds = storm(port, storm_clients, storm_slots)
+            run_cpu = {side: lib.cpu_seconds(side) - before[side] for side in CPU_SIDES}
+            runs.append({**outcome(storm_clients, results, seconds), "cpu": run_cpu})
 
     correct = all(
         r["statuses"][201] == slots_n
@@ -211,6 +217,9 @@ def main(argv: list[str]) -> int:
     )
     rates = sorted(r["per_second"] for r in runs)
     rate = rates[len(rates) // 2]
+    cpu_ms = {  # per request, over the three storms
+        side: 1000 * sum(r["cpu"][side] for r in runs) / (STORMS * clients_n) for side in CPU_SIDES
+    }
     ok = correct and rate >= GOAL_PER_SECOND
     latencies = [ms for r in runs for ms in r["latencies"]]
     stats = lib.summary(latencies) if latencies else {"median": None, "p95": None, "n": 0}
@@ -232,7 +241,8 @@ def main(argv: list[str]) -> int:
             f"each storm: {', '.join(str(r['statuses'][201]) for r in runs)} booked (201), "
             f"{', '.join(str(r['statuses'][409]) for r in runs)} refused (409), "
             f"{sum(r['overlaps'] for r in runs)} overlaps; {rate:,.0f} bookings/s (median; "
-            f"{', '.join(f'{r:,.0f}' for r in rates)})"
+            f"{', '.join(f'{r:,.0f}' for r in rates)}); CPU per request: "
+            f"{cpu_ms['gunicorn']:.1f} ms in the workers, {cpu_ms['postgres']:.1f} ms in PostgreSQL"
             + (f"; other answers {other}" if other else "")
             + (f"; {len(errors)} client errors: {errors[0]!r}" if errors else "")
         ),
@@ -247,10 +257,12 @@ def main(argv: list[str]) -> int:
                     "overlaps": r["overlaps"],
                     "seconds": r["seconds"],
                     "bookings_per_second": r["per_second"],
+                    "cpu_seconds": r["cpu"],
                 }
                 for r in runs
             ],
             "bookings_per_second": rate,
+            "cpu_ms_per_request": cpu_ms,
         },
     )
     if lib.should_profile(row.verdict):

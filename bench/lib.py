@@ -318,6 +318,24 @@ def _read_keyed(path: str, separator: str) -> dict:
 _started: list[subprocess.Popen] = []
 
 
+def cpu_seconds(command: str) -> float:
+    """CPU time (user + system) so far of every process on this machine whose command line
+    holds `command` ("gunicorn", "postgres"), from /proc: what a measurement cost each side."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if command not in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
