@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -191,9 +191,19 @@ class _Clash(Exception):
 def _book(*, patient, service, location, practitioner, start, intake, booked_by, online):
     if not online and not getattr(booked_by, "is_staff", False):
         raise NotAllowed(gettext("Only staff can schedule appointments on a patient's behalf."))
+    waiting = WaitlistEntry.objects.filter(
+        patient=patient, service=service, fulfilled_at__isnull=True
+    )
+    patient_waits = True  # without an intake, the waitlist is looked at below
     if intake is not None:
-        # Decide on the intake's current state, not on what the caller loaded earlier.
-        intake = Intake.objects.select_related("current_decision").get(pk=intake.pk)
+        # Decide on the intake's current state, not on what the caller loaded earlier; the
+        # same read says whether the patient waits for this service (most do not).
+        intake = (
+            Intake.objects.select_related("current_decision")
+            .annotate(patient_waits=Exists(waiting))
+            .get(pk=intake.pk)
+        )
+        patient_waits = intake.patient_waits
     check_booking_allowed(patient=patient, intake=intake, service=service, online=online)
     now = timezone.now()
     # Serialize bookings for this practitioner: the next booking waits here, then re-reads.
@@ -245,9 +255,7 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
         )
     # The booking is the waitlist's confirmation: first to book gets the freed time.
     # Saved row by row (not .update()) so the audit log records these changes to patient data.
-    for entry in WaitlistEntry.objects.filter(
-        patient=patient, service=service, fulfilled_at__isnull=True
-    ):
+    for entry in waiting if patient_waits else ():
         entry.fulfilled_at = now
         entry.save(update_fields=["fulfilled_at"])
     return appointment
