@@ -48,10 +48,14 @@ def appointment_out(appointment) -> dict:
     }
 
 
+def _no_such_practitioner():
+    return invalid("body", "payload", "practitioner", msg="There is no such practitioner.")
+
+
 def _practitioner(pk: int) -> Practitioner:
     practitioner = Practitioner.objects.filter(pk=pk, is_active=True).first()
     if practitioner is None:
-        raise invalid("body", "payload", "practitioner", msg="There is no such practitioner.")
+        raise _no_such_practitioner()
     return practitioner
 
 
@@ -91,16 +95,20 @@ RESCHEDULE_OPERATION = "patients_api_appointment_reschedule"
 def appointment_create(request, payload: schemas.AppointmentIn):
     patient = caller_patient(request)
     intake = selectors.access_intake(api_access(request), public_id=payload.intake)
-    appointment = scheduling.appointment_book(
-        patient=patient,
-        service=service_by_slug(payload.service, "body", "payload", "service"),
-        location=location_by_slug(payload.location, "body", "payload", "location"),
-        practitioner=_practitioner(payload.practitioner),
-        start=payload.start,
-        intake=intake,
-        booked_by=request.user,
-        online=True,
-    )
+    try:
+        appointment = scheduling.appointment_book(
+            patient=patient,
+            service=service_by_slug(payload.service, "body", "payload", "service"),
+            location=location_by_slug(payload.location, "body", "payload", "location"),
+            # Looked up under the booking's lock, not before it as well.
+            practitioner=Practitioner(pk=payload.practitioner),
+            start=payload.start,
+            intake=intake,
+            booked_by=request.user,
+            online=True,
+        )
+    except scheduling.UnknownPractitioner:
+        raise _no_such_practitioner() from None
     return Status(201, appointment_out(appointment))
 
 

@@ -18,6 +18,7 @@ from clinic.models import InvalidTransition
 from clinic.scheduling.availability import Slot, available_slots, nearest_alternatives
 from clinic.scheduling.booking import (
     SlotTaken,
+    UnknownPractitioner,
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
@@ -67,6 +68,7 @@ __all__ = [
     "Slot",
     "SlotKey",
     "SlotTaken",
+    "UnknownPractitioner",
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",

@@ -157,8 +157,12 @@ def appointment_book(
     `booked` event, the confirmation and the reminders (outbox), marks the intake scheduled
     and the patient's waitlist entry fulfilled.
 
-    Raises NotAllowed (rules, duplicate booking, a time that is not offered) or SlotTaken (the
-    time was taken; `.alternatives` holds up to three nearby free slots).
+    `intake` is decided on as the caller read it in this request. `practitioner` may be a bare
+    reference (`Practitioner(pk=...)`): it is read again under its lock.
+
+    Raises NotAllowed (rules, duplicate booking, a time that is not offered; UnknownPractitioner
+    when no active practitioner has that id) or SlotTaken (the time was taken; `.alternatives`
+    holds up to three nearby free slots).
     """
     start = _utc(start)
     try:
@@ -183,6 +187,16 @@ def appointment_book(
     raise taken
 
 
+class UnknownPractitioner(NotAllowed):
+    """No active practitioner has the id asked for (pages offer only active ones; the API
+    names the field)."""
+
+    def __init__(self):
+        super().__init__(
+            gettext("That practitioner is not taking bookings. Please pick a time shown.")
+        )
+
+
 class _Clash(Exception):
     """The database refused the appointment (overlap, or a second booking for the intake)."""
 
@@ -191,23 +205,21 @@ class _Clash(Exception):
 def _book(*, patient, service, location, practitioner, start, intake, booked_by, online):
     if not online and not getattr(booked_by, "is_staff", False):
         raise NotAllowed(gettext("Only staff can schedule appointments on a patient's behalf."))
+    intake = _decided(patient=patient, intake=intake, service=service, online=online)
+    now = timezone.now()
     waiting = WaitlistEntry.objects.filter(
         patient=patient, service=service, fulfilled_at__isnull=True
     )
-    patient_waits = True  # without an intake, the waitlist is looked at below
-    if intake is not None:
-        # Decide on the intake's current state, not on what the caller loaded earlier; the
-        # same read says whether the patient waits for this service (most do not).
-        intake = (
-            Intake.objects.select_related("current_decision")
+    # Serialize bookings for this practitioner: the next booking waits here, then re-reads. The
+    # same read says whether the patient waits for this service (most do not).
+    try:
+        practitioner = (
+            Practitioner.objects.select_for_update()
             .annotate(patient_waits=Exists(waiting))
-            .get(pk=intake.pk)
+            .get(pk=practitioner.pk, is_active=True)
         )
-        patient_waits = intake.patient_waits
-    check_booking_allowed(patient=patient, intake=intake, service=service, online=online)
-    now = timezone.now()
-    # Serialize bookings for this practitioner: the next booking waits here, then re-reads.
-    practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+    except Practitioner.DoesNotExist:
+        raise UnknownPractitioner() from None
     _check_offered(
         service=service,
         location=location,
@@ -240,14 +252,10 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
         appointment=appointment, kind=AppointmentEvent.Kind.BOOKED, actor=booked_by
     )
     notifications.plan_booking(appointment=appointment, now=now, audit_log=audit_log)
-    if intake is not None and intake.status != Intake.Status.SCHEDULED:
-        intake.check_transition(Intake.Status.SCHEDULED)  # InvalidTransition: a closed intake
-        before = copy.copy(intake)
-        intake.status = Intake.Status.SCHEDULED
-        intake.updated_at = now
-        Intake.objects.filter(pk=intake.pk).update(status=intake.status, updated_at=now)
-        # The change to patient data is audited as a save would be (the entry a save writes).
-        audit_log.append(audit.entry(intake, before=before, fields=["status", "updated_at"]))
+    if intake is not None:
+        intake = _mark_scheduled(
+            intake, patient=patient, service=service, online=online, now=now, audit_log=audit_log
+        )
     audit.write(audit_log)
     if staff_scheduled(appointment):
         _move_referral(
@@ -255,10 +263,59 @@ def _book(*, patient, service, location, practitioner, start, intake, booked_by,
         )
     # The booking is the waitlist's confirmation: first to book gets the freed time.
     # Saved row by row (not .update()) so the audit log records these changes to patient data.
-    for entry in waiting if patient_waits else ():
+    for entry in waiting if practitioner.patient_waits else ():
         entry.fulfilled_at = now
         entry.save(update_fields=["fulfilled_at"])
     return appointment
+
+
+def _decided(*, patient, intake, service, online) -> Intake | None:
+    """The intake the booking goes ahead on: the caller's copy when the booking rules allow it,
+    else the stored one if they allow that (something changed since the caller read it: staff
+    attached the patient record, a clinician reviewed it). NotAllowed when neither; a change the
+    other way is caught when the intake is marked scheduled."""
+    try:
+        check_booking_allowed(patient=patient, intake=intake, service=service, online=online)
+        return intake
+    except NotAllowed:
+        if intake is None:
+            raise
+    stored = _stored(intake)
+    check_booking_allowed(patient=patient, intake=stored, service=service, online=online)
+    return stored
+
+
+def _stored(intake) -> Intake:
+    return (
+        Intake.objects.select_for_update(of=("self",))
+        .select_related("current_decision")
+        .get(pk=intake.pk)
+    )
+
+
+def _mark_scheduled(intake, *, patient, service, online, now, audit_log) -> Intake:
+    """Mark the intake scheduled in one UPDATE that holds only while the intake is as the booking
+    read it (same patient and care plan, not closed). When it finds no row, the booking is
+    decided again on the stored intake, under its lock (NotAllowed rolls it back)."""
+    fields = {"status": Intake.Status.SCHEDULED}
+    if intake.status != Intake.Status.SCHEDULED:
+        intake.check_transition(Intake.Status.SCHEDULED)  # InvalidTransition: a closed intake
+        fields["updated_at"] = now
+    as_read = Intake.objects.filter(
+        pk=intake.pk, patient_id=intake.patient_id, current_decision_id=intake.current_decision_id
+    ).exclude(status=Intake.Status.CLOSED)
+    if not as_read.update(**fields):
+        stored = _stored(intake)
+        check_booking_allowed(patient=patient, intake=stored, service=service, online=online)
+        return _mark_scheduled(
+            stored, patient=patient, service=service, online=online, now=now, audit_log=audit_log
+        )
+    if "updated_at" in fields:
+        before = copy.copy(intake)
+        intake.status, intake.updated_at = fields["status"], now
+        # The change to patient data is audited as a save would be (the entry a save writes).
+        audit_log.append(audit.entry(intake, before=before, fields=list(fields)))
+    return intake
 
 
 # --- Cancelling ----------------------------------------------------------------------------------

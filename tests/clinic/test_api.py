@@ -497,6 +497,19 @@ def test_bad_bookings_are_refused_with_the_field_named(clinic, patient, client_f
     assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
 
 
+def test_a_practitioner_who_no_longer_works_here_is_refused_with_the_field_named(
+    clinic, patient, client_for
+):
+    _location, practitioner, _physio, _imaging = clinic
+    intake = make_intake(location=clinic[0], patient=patient, **PHYSIO)
+    practitioner.is_active = False
+    practitioner.save()
+    response = client_for.post("/api/v1/appointments", booking(clinic, intake), "application/json")
+    assert response.status_code == 422
+    assert [error["loc"][-1] for error in response.json()["detail"]] == ["practitioner"]
+    assert not Appointment.objects.exists()
+
+
 def test_a_time_that_is_not_a_slot_is_refused(clinic, patient, client_for):
     intake = make_intake(location=clinic[0], patient=patient, **PHYSIO)
     payload = booking(clinic, intake) | {"start": "2027-01-12T10:20:00-06:00"}

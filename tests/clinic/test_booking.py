@@ -15,10 +15,12 @@ from clinic.models import (
     Notification,
     NotificationKind,
     NotificationStatus,
+    Practitioner,
 )
 from clinic.scheduling import (
     NotAllowed,
     SlotTaken,
+    UnknownPractitioner,
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
@@ -184,6 +186,18 @@ def test_a_time_that_is_not_offered_is_refused(clinic):
     assert not Appointment.objects.exists()
 
 
+def test_a_practitioner_who_left_takes_no_booking_even_at_their_old_times(clinic):
+    patient, intake = new_patient(clinic)
+    clinic.practitioner.is_active = False
+    clinic.practitioner.save()
+
+    with pytest.raises(UnknownPractitioner, match="not taking bookings"):
+        book(clinic, patient, intake, at(TUESDAY, 10))
+    with pytest.raises(UnknownPractitioner):
+        book(clinic, patient, intake, at(TUESDAY, 10), practitioner=Practitioner(pk=0))
+    assert not Appointment.objects.exists()
+
+
 def test_a_time_without_a_time_zone_is_refused(clinic):
     patient, intake = new_patient(clinic)
 
@@ -228,6 +242,22 @@ def test_staff_may_book_an_emergency_case_once_a_clinician_has_changed_its_urgen
     )
 
     assert appointment.booked_by == clinic.staff
+
+
+def test_a_care_plan_changed_after_the_page_was_read_is_the_one_the_booking_follows(clinic):
+    patient, intake = new_patient(clinic)  # physiotherapy, as the booking page showed it
+    triage_services.decision_override(
+        intake=Intake.objects.get(pk=intake.pk),  # meanwhile, a clinician's review elsewhere
+        actor=clinic.staff,
+        pathway="imaging",
+        urgency="urgent",
+        reason="Night pain on examination: scan first.",
+    )
+
+    with pytest.raises(NotAllowed):
+        book(clinic, patient, intake, at(TUESDAY, 10))
+    assert not Appointment.objects.exists()
+    assert Intake.objects.get(pk=intake.pk).status != Intake.Status.SCHEDULED
 
 
 def test_an_imaging_case_is_booked_by_staff_not_online(clinic):
