@@ -94,7 +94,9 @@ RESCHEDULE_OPERATION = "patients_api_appointment_reschedule"
 )
 def appointment_create(request, payload: schemas.AppointmentIn):
     patient = caller_patient(request)
-    intake = selectors.access_intake(api_access(request), public_id=payload.intake)
+    intake = selectors.access_intake(
+        api_access(request), public_id=payload.intake, related=("current_decision",)
+    )
     try:
         appointment = scheduling.appointment_book(
             patient=patient,

@@ -159,9 +159,13 @@ def _is_uuid(value) -> bool:
     return True
 
 
-def access_intake(access: Access, *, public_id) -> Intake:
+INTAKE_RELATED = ("current_decision", "preferred_location", "patient")
+
+
+def access_intake(access: Access, *, public_id, related=INTAKE_RELATED) -> Intake:
     """The intake if the reader may see it: its patient, scoped staff, or the anonymous
-    browser session that submitted it (until it is attached to an account)."""
+    browser session that submitted it (until it is attached to an account). `related` is read
+    with it: what the pages show (a booking needs only the care plan)."""
     readable = scope_intakes(access.actor)
     if access.own_intake_ids:
         # One query either way: `|` joins the two conditions with OR (no subquery to plan).
@@ -169,9 +173,7 @@ def access_intake(access: Access, *, public_id) -> Intake:
             public_id__in=access.own_intake_ids, patient__isnull=True
         )
     try:
-        intake = readable.select_related("current_decision", "preferred_location", "patient").get(
-            public_id=public_id
-        )
+        intake = readable.select_related(*related).get(public_id=public_id)
     except (Intake.DoesNotExist, ValueError, TypeError):
         raise Http404("No such intake.") from None
     record_access(access, patient_id=intake.patient_id, object_type="intake", object_id=public_id)

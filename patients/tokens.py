@@ -144,13 +144,16 @@ def token_authenticate(raw: str):
     """
     if not raw or not raw.startswith(PREFIX) or len(raw) > 100:
         return None
-    record = (
-        # With the owner's patient record, which most calls read next (patient_for_user).
-        _active(ApiToken.objects.select_related("user", "user__patient"))
-        .filter(token_hash=token_hash(raw))
-        .first()
-    )
-    if record is None or not record.user.is_active or roles.is_privileged(record.user):
+    try:
+        record = (
+            # With the owner's patient record, which most calls read next (patient_for_user).
+            _active(ApiToken.objects.select_related("user", "user__patient")).get(
+                token_hash=token_hash(raw)
+            )
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if not record.user.is_active or roles.is_privileged(record.user):
         return None
     now = timezone.now()
     if record.password_marker != password_marker(record.user):

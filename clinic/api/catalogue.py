@@ -47,17 +47,17 @@ def add_catalogue_enums(schema: dict, *, slugs: dict[str, list[str]] | None = No
 
 
 def service_by_slug(slug: str, *loc: str) -> Service:
-    service = Service.objects.filter(slug=slug).first()
-    if service is None:
-        raise invalid(*loc, msg=f"There is no service '{slug}'; see /api/v1/services.")
-    return service
+    try:
+        return Service.objects.get(slug=slug)  # unique: no ORDER BY to build, as .first() has
+    except Service.DoesNotExist:
+        raise invalid(*loc, msg=f"There is no service '{slug}'; see /api/v1/services.") from None
 
 
 def location_by_slug(slug: str, *loc: str) -> Location:
-    location = Location.objects.filter(slug=slug).first()
-    if location is None:
-        raise invalid(*loc, msg=f"There is no location '{slug}'; see /api/v1/locations.")
-    return location
+    try:
+        return Location.objects.get(slug=slug)
+    except Location.DoesNotExist:
+        raise invalid(*loc, msg=f"There is no location '{slug}'; see /api/v1/locations.") from None
 
 
 @router.get(
