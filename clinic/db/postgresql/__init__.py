@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend with small bulk inserts as VALUES (see `compiler`)."""
