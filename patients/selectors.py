@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clinic import links, roles
-from clinic.models import Appointment, DateOverride, Notification
+from clinic.models import Appointment, DateOverride, Notification, User
 from clinic.security import client_ip
 from outcomes.models import FollowUp
 from patients.models import AccessLog, Patient
@@ -58,6 +58,17 @@ def _is_staff(user) -> bool:
     return roles.is_staff(user)
 
 
+def _own(user) -> Q:
+    """The rows of the user's own patient record. By its id when the user came with the record
+    loaded (an API token brings it): no join to build and plan. Else through the account."""
+    if not User.patient.is_cached(user):
+        return Q(patient__user=user)
+    try:
+        return Q(patient_id=user.patient.pk)
+    except Patient.DoesNotExist:  # loaded as absent: no patient record, so nothing of theirs
+        return Q(pk__in=[])
+
+
 def scope_intakes(user) -> QuerySet[Intake]:
     intakes = Intake.objects.all()
     if not user.is_authenticated:
@@ -69,7 +80,7 @@ def scope_intakes(user) -> QuerySet[Intake]:
         if roles.has_role(user, roles.TRIAGE_CLINICIAN):
             visible |= Q(urgency_rank=0)  # emergency: every triage clinician sees it
         return intakes.filter(visible)
-    return intakes.filter(patient__user=user)
+    return intakes.filter(_own(user))
 
 
 def scope_appointments(user) -> QuerySet[Appointment]:
@@ -80,7 +91,7 @@ def scope_appointments(user) -> QuerySet[Appointment]:
         return appointments
     if _is_staff(user):
         return appointments.filter(location__in=roles.location_ids(user))
-    return appointments.filter(patient__user=user)
+    return appointments.filter(_own(user))
 
 
 def scope_patients(user) -> QuerySet[Patient]:

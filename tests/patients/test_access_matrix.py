@@ -17,6 +17,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.urls.converters import IntConverter, StringConverter, UUIDConverter
 
 from clinic import roles
+from clinic.models import User
 from patients import selectors
 from patients.models import AccessLog
 from tests.factories import (
@@ -157,6 +158,20 @@ def test_every_allowed_read_is_in_the_access_log_and_no_refused_one(world):
             assert (logged > 0) == (expected == 200), (role, kind)
             if logged and user.is_authenticated:
                 assert AccessLog.objects.order_by("-pk").first().actor == user
+
+
+@pytest.mark.parametrize("related", [(), ("patient",)], ids=["account only", "with its record"])
+def test_a_patients_scope_is_the_same_however_the_account_was_loaded(world, related):
+    """An API token loads the account with its patient record, a session without: the scope
+    reads by the record's id in the first case and through the account in the second."""
+    loaded = User.objects.select_related(*related)
+    patient_a = loaded.get(pk=world.patient_a.user.pk)
+    without_record = loaded.get(pk=UserFactory().pk)
+
+    assert set(selectors.scope_intakes(patient_a)) == {world.intake, world.emergency}
+    assert list(selectors.scope_appointments(patient_a)) == [world.appointment]
+    assert not selectors.scope_intakes(without_record).exists()
+    assert not selectors.scope_appointments(without_record).exists()
 
 
 def test_an_inactive_staff_member_sees_nothing(world):
