@@ -21,7 +21,8 @@ hold overlaps the slot's [start, start + duration + buffer); it starts at least
 BOOKING_MIN_NOTICE after `now` and at most BOOKING_MAX_ADVANCE after it. The work is two
 queries whatever the number of practitioners, locations and days (the weekly hours and the
 dates' overrides with their practitioner and location in one union, then appointments, time off
-and holds for those practitioners in another); the rest is computed in Python.
+and holds for those practitioners in another), and one for a single practitioner (a booking's
+re-check), whose busy times need not wait for the hours; the rest is computed in Python.
 
 Busy times are read from the database as whole seconds since 1970 and the grid is laid in those
 seconds: reading thousands of appointments as datetimes, and converting every grid point
@@ -141,24 +142,40 @@ def _free_times(
         return [], []
 
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    placed, replaced = _working_blocks(
-        service=service,
-        locations=locations,
-        practitioner=practitioner,
-        weekdays={day.weekday() for day in days},
+    location_ids = None if locations is None else [location.pk for location in locations]
+    if location_ids == []:
+        return [], []
+    blocks_sql = _working_blocks_sql(
+        discipline=service.discipline,
+        location_ids=location_ids,
+        practitioner_id=None if practitioner is None else practitioner.pk,
+        weekdays=sorted({day.weekday() for day in days}),
         first_day=first_day,
         last_day=last_day,
     )
-    if not placed:
-        return [], []
-
-    calendars = _busy_calendars(
-        practitioner_ids={block.practitioner_id for block, _ in placed},
-        since=datetime.combine(first_day, time(), UTC) - _ZONE_MARGIN,
-        until=datetime.combine(last_day, time(), UTC) + 2 * _ZONE_MARGIN,
-        exclude_appointment=exclude_appointment,
-        now=now,
-    )
+    busy_window = {
+        "since": datetime.combine(first_day, time(), UTC) - _ZONE_MARGIN,
+        "until": datetime.combine(last_day, time(), UTC) + 2 * _ZONE_MARGIN,
+        "exclude_id": None if exclude_appointment is None else exclude_appointment.pk,
+        "now": now,
+    }
+    if practitioner is None:
+        placed, replaced = _working_blocks(_rows(*blocks_sql))
+        if not placed:
+            return [], []
+        busy_sql = _busy_sql(
+            practitioner_ids=sorted({block.practitioner_id for block, _ in placed}), **busy_window
+        )
+        calendars = _busy_calendars(_rows(*busy_sql))
+    else:
+        # One practitioner (a booking's re-check under the lock): the busy times are known to be
+        # theirs before the hours are read, so both come in one query.
+        busy_sql = _busy_sql(practitioner_ids=[practitioner.pk], **busy_window)
+        block_rows, busy_rows = _both(blocks_sql, busy_sql)
+        placed, replaced = _working_blocks(block_rows)
+        if not placed:
+            return [], []
+        calendars = _busy_calendars(busy_rows)
 
     duration = timedelta(minutes=service.duration_minutes)
     blocked = int(duration.total_seconds()) + service.buffer_after_minutes * 60
@@ -241,28 +258,15 @@ class _Block(NamedTuple):
         return ZoneInfo(self.time_zone)  # ZoneInfo keeps one instance per key
 
 
-def _working_blocks(*, service, locations, practitioner, weekdays, first_day, last_day):
-    """One query (UNION ALL): the weekly hours on `weekdays` at `locations` and the date
-    overrides of `first_day`..`last_day`, as (block, None) for a weekly block, (block, date) for
-    that date's override hours, and the {(practitioner_id, date)} whose weekly hours do not apply.
+def _working_blocks(rows):
+    """The rows of `_WORKING_BLOCKS_SQL` (the weekly hours on the range's weekdays at the
+    locations and the date overrides of its dates) as (block, None) for a weekly block,
+    (block, date) for that date's override hours, and the {(practitioner_id, date)} whose weekly
+    hours do not apply.
 
-    A one-off day elsewhere replaces the week even where `locations` does not reach: the
-    practitioner is away from their usual site that day."""
-    location_ids = None if locations is None else [location.pk for location in locations]
-    if location_ids == []:
-        return [], set()
-    sql, params = _working_blocks_sql(
-        discipline=service.discipline,
-        location_ids=location_ids,
-        practitioner_id=None if practitioner is None else practitioner.pk,
-        weekdays=sorted(weekdays),
-        first_day=first_day,
-        last_day=last_day,
-    )
+    A one-off day elsewhere replaces the week even where the locations asked for do not reach:
+    the practitioner is away from their usual site that day."""
     placed, replaced, closed, one_off = [], set(), set(), []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     for *shown, on_date, kind, wanted in rows:
         shown[7], shown[8] = _time_value(shown[7]), _time_value(shown[8])
         if on_date is None:
@@ -346,30 +350,43 @@ def _working_blocks_sql(
     return sql, params
 
 
-def _busy_calendars(
-    *, practitioner_ids, since, until, exclude_appointment, now
-) -> dict[int, "BusyIntervals"]:
-    """Booked appointments (with their buffers), time off and live waitlist holds per
-    practitioner, in seconds, read in one query."""
-    sql, params = _busy_sql(
-        practitioner_ids=sorted(practitioner_ids),
-        since=since,
-        until=until,
-        exclude_id=None if exclude_appointment is None else exclude_appointment.pk,
-        now=now,
-    )
+def _busy_calendars(rows) -> dict[int, "BusyIntervals"]:
+    """The rows of `_BUSY_SQL` (booked appointments with their buffers, time off and live
+    waitlist holds, in seconds) per practitioner."""
     busy = defaultdict(list)
+    for practitioner_id, start, end in rows:
+        busy[practitioner_id].append((start, end))
+    return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for practitioner_id, start, end in cursor.fetchall():
-            busy[practitioner_id].append((start, end))
-    return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}
+        return cursor.fetchall()
+
+
+# Both result sets in one: the hours' 12 columns, then the busy times' 3, each row tagged with
+# the set it belongs to (the other set's columns are NULL).
+_BOTH_SQL = """
+WITH blocks AS ({blocks}), busy AS ({busy})
+SELECT 0, blocks.*, NULL, NULL, NULL FROM blocks
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       busy.practitioner_id, busy.start_s, busy.end_s FROM busy
+"""
+
+
+def _both(blocks_sql: tuple[str, list], busy_sql: tuple[str, list]) -> tuple[list, list]:
+    """The rows of the two queries, read in one round trip."""
+    (blocks, blocks_params), (busy, busy_params) = blocks_sql, busy_sql
+    rows = _rows(_BOTH_SQL.format(blocks=blocks, busy=busy), [*blocks_params, *busy_params])
+    return [row[1:13] for row in rows if row[0] == 0], [row[13:] for row in rows if row[0] == 1]
 
 
 # A time held for a waitlisted patient is taken for everyone else until the hold ends; the
 # holder's acceptance closes the hold before it books (clinic.scheduling.waitlist).
 _BUSY_SQL = """
-SELECT a.practitioner_id, {a_start}, {a_until}
+SELECT a.practitioner_id, {a_start} AS start_s, {a_until} AS end_s
   FROM {appointments} a
  WHERE a.status = %s AND a.practitioner_id IN ({practitioners})
    AND a.start < %s AND a.blocked_until > %s{not_excluded}

@@ -348,6 +348,52 @@ def test_availability_takes_two_queries_whatever_the_number_of_practitioners(
     assert len({s.practitioner_id for s in slots}) == practitioners
 
 
+def test_one_practitioners_free_times_are_their_share_of_everyones_in_one_query():
+    """A booking re-checks its time for one practitioner: the hours and the busy times come in
+    one query, and the answer is the same as when everyone's times are read."""
+    location = LocationFactory()
+    service = ServiceFactory()
+    robin = physio_at(location, start=(9, 0), end=(13, 0), display_name="Robin Physio")
+    sam = physio_at(location, start=(9, 0), end=(13, 0), display_name="Sam Physio")
+    AppointmentFactory(practitioner=robin, location=location, service=service, start=at(TUESDAY, 9))
+    AppointmentFactory(practitioner=sam, location=location, service=service, start=at(TUESDAY, 11))
+    TimeOff.objects.create(practitioner=robin, start=at(TUESDAY, 12), end=at(TUESDAY, 12, 30))
+    DateOverride.objects.create(
+        practitioner=sam,
+        date=WEDNESDAY,
+        kind=DateOverride.Kind.EXTRA,
+        location=location,
+        start_time=dt.time(14),
+        end_time=dt.time(16),
+    )
+    everyone = available_slots(
+        service=service, locations=[location], date_from=TUESDAY, date_to=WEDNESDAY
+    )
+
+    for practitioner in (robin, sam):
+        with CaptureQueriesContext(connection) as queries:
+            theirs = available_slots(
+                service=service,
+                locations=[location],
+                date_from=TUESDAY,
+                date_to=WEDNESDAY,
+                practitioner=practitioner,
+            )
+        assert theirs == [slot for slot in everyone if slot.practitioner_id == practitioner.pk]
+        assert len(queries) == 1
+    assert local_times(s for s in everyone if s.practitioner_id == robin.pk) == [
+        "Tue 10:00",
+        "Tue 11:00",
+    ]
+    assert local_times(s for s in everyone if s.practitioner_id == sam.pk) == [
+        "Tue 09:00",
+        "Tue 10:00",
+        "Tue 12:00",
+        "Wed 14:00",
+        "Wed 15:00",
+    ]
+
+
 def test_the_query_count_does_not_grow_with_days_or_locations():
     service = ServiceFactory()
     counts = []
