@@ -1,5 +1,6 @@
 """A booking costs at most 20 queries, however it arrives, and stays fully audited: its messages
-are planned in one statement and their audit entries are written in one statement too.
+are planned in one statement and their audit entries are written in one statement too. Each way
+in is pinned at what it costs today, so a change that adds a query says so here.
 
 These tests run outside a test transaction (`transaction=True`), as a request does in
 production: inside one, every atomic block would add a SAVEPOINT and a RELEASE to the count.
@@ -36,7 +37,9 @@ MONDAY = dt.datetime(2026, 2, 23, 8, 0, tzinfo=CHICAGO)
 # Wednesday 10:00: the confirmation and both reminders (48 h and 2 h before) are planned.
 WEDNESDAY_10 = dt.datetime(2026, 2, 25, 10, 0, tzinfo=CHICAGO)
 PHYSIO = {f"sbst_{n}": True for n in range(1, 5)}  # medium STarT Back risk: physiotherapy
-MAX_QUERIES = 20
+# Today's counts: the service itself, the API (the token, the intake and its access log, the
+# service and the location first), the page (the session, the user and the patient record first).
+SERVICE_QUERIES, API_QUERIES, PAGE_QUERIES = 9, 15, 17
 # Every page saves the rolling session (SESSION_SAVE_EVERY_REQUEST): BEGIN, UPDATE, COMMIT.
 SESSION_SAVE = 3
 
@@ -113,7 +116,7 @@ def test_a_booking_through_the_service(clinic, patient_intake, django_assert_max
     location, practitioner, service = clinic
     patient, intake = patient_intake
 
-    with set_actor(patient.user), django_assert_max_num_queries(MAX_QUERIES):
+    with set_actor(patient.user), django_assert_max_num_queries(SERVICE_QUERIES):
         appointment_book(
             patient=patient,
             service=service,
@@ -139,7 +142,7 @@ def test_a_booking_through_the_api(clinic, patient_intake, django_assert_max_num
         "intake": str(intake.public_id),
     }
 
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_max_num_queries(API_QUERIES):
         response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").post(
             "/api/v1/appointments", data=json.dumps(body), content_type="application/json"
         )
@@ -156,7 +159,7 @@ def test_a_booking_through_the_patient_page(
     client.force_login(patient.user)
     slot = Appointment(practitioner=practitioner, location=location, start=WEDNESDAY_10)
 
-    with django_assert_max_num_queries(MAX_QUERIES + SESSION_SAVE):
+    with django_assert_max_num_queries(PAGE_QUERIES + SESSION_SAVE):
         response = client.post(
             reverse("patients:book_confirm", args=[intake.public_id]), {"slot": slot_key(slot)}
         )
