@@ -18,11 +18,11 @@ usual one), `instead` and `extra` add their own block, and `closed` offers nothi
 
 Free means: no booked appointment's [start, blocked_until), no time off and no live waitlist
 hold overlaps the slot's [start, start + duration + buffer); it starts at least
-BOOKING_MIN_NOTICE after `now` and at most BOOKING_MAX_ADVANCE after it. The work is two
-queries whatever the number of practitioners, locations and days (the weekly hours and the
-dates' overrides with their practitioner and location in one union, then appointments, time off
-and holds for those practitioners in another), and one for a single practitioner (a booking's
-re-check), whose busy times need not wait for the hours; the rest is computed in Python.
+BOOKING_MIN_NOTICE after `now` and at most BOOKING_MAX_ADVANCE after it. The work is one
+query whatever the number of practitioners, locations and days: the weekly hours and the dates'
+overrides with their practitioner and location (a union), and the appointments, time off and
+holds of the practitioners those hours name (another union), read together (`_BOTH_SQL`); the
+rest is computed in Python.
 
 Busy times are read from the database as whole seconds since 1970 and the grid is laid in those
 seconds: reading thousands of appointments as datetimes, and converting every grid point
@@ -109,7 +109,7 @@ def available_slots(
     `practitioner` narrows to one.
     `window_end` drops slots starting after it (a triage target window); `exclude_appointment`
     ignores one appointment's own time (a reschedule may move within its current slot).
-    Sorted by start, then location and practitioner name. At most two queries.
+    Sorted by start, then location and practitioner name. One query.
     """
     free, blocks = _free_times(
         service=service,
@@ -159,23 +159,16 @@ def _free_times(
         "exclude_id": None if exclude_appointment is None else exclude_appointment.pk,
         "now": now,
     }
-    if practitioner is None:
-        placed, replaced = _working_blocks(_rows(*blocks_sql))
-        if not placed:
-            return [], []
-        busy_sql = _busy_sql(
-            practitioner_ids=sorted({block.practitioner_id for block, _ in placed}), **busy_window
-        )
-        calendars = _busy_calendars(_rows(*busy_sql))
-    else:
-        # One practitioner (a booking's re-check under the lock): the busy times are known to be
-        # theirs before the hours are read, so both come in one query.
-        busy_sql = _busy_sql(practitioner_ids=[practitioner.pk], **busy_window)
-        block_rows, busy_rows = _both(blocks_sql, busy_sql)
-        placed, replaced = _working_blocks(block_rows)
-        if not placed:
-            return [], []
-        calendars = _busy_calendars(busy_rows)
+    # One round trip: the busy times of one practitioner (a booking's re-check) or of everyone
+    # whose hours the same query finds.
+    busy_sql = _busy_sql(
+        practitioner_ids=None if practitioner is None else [practitioner.pk], **busy_window
+    )
+    block_rows, busy_rows = _both(blocks_sql, busy_sql)
+    placed, replaced = _working_blocks(block_rows)
+    if not placed:
+        return [], []
+    calendars = _busy_calendars(busy_rows)
 
     duration = timedelta(minutes=service.duration_minutes)
     blocked = int(duration.total_seconds()) + service.buffer_after_minutes * 60
@@ -287,7 +280,7 @@ def _working_blocks(rows):
     return placed, replaced
 
 
-# The two queries below are written as SQL rather than built with the ORM: built, they cost
+# The two unions below are written as SQL rather than built with the ORM: built, they cost
 # about 3.5 ms of Python per call (compiling two unions with their joins), and every booking
 # re-checks its time with them under the practitioner's lock and every 409 looks for
 # alternatives with them; as text they cost a tenth of that. They run on PostgreSQL and SQLite:
@@ -359,14 +352,8 @@ def _busy_calendars(rows) -> dict[int, "BusyIntervals"]:
     return {pid: BusyIntervals(intervals) for pid, intervals in busy.items()}
 
 
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-# Both result sets in one: the hours' 12 columns, then the busy times' 3, each row tagged with
-# the set it belongs to (the other set's columns are NULL).
+# The hours and the busy times in one query: the hours' 12 columns, then the busy times' 3, each
+# row tagged with the set it belongs to (the other set's columns are NULL).
 _BOTH_SQL = """
 WITH blocks AS ({blocks}), busy AS ({busy})
 SELECT 0, blocks.*, NULL, NULL, NULL FROM blocks
@@ -377,9 +364,11 @@ SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 
 
 def _both(blocks_sql: tuple[str, list], busy_sql: tuple[str, list]) -> tuple[list, list]:
-    """The rows of the two queries, read in one round trip."""
+    """The rows of the hours' query and of the busy times' query, read in one round trip."""
     (blocks, blocks_params), (busy, busy_params) = blocks_sql, busy_sql
-    rows = _rows(_BOTH_SQL.format(blocks=blocks, busy=busy), [*blocks_params, *busy_params])
+    with connection.cursor() as cursor:
+        cursor.execute(_BOTH_SQL.format(blocks=blocks, busy=busy), [*blocks_params, *busy_params])
+        rows = cursor.fetchall()
     return [row[1:13] for row in rows if row[0] == 0], [row[13:] for row in rows if row[0] == 1]
 
 
@@ -411,7 +400,13 @@ _EPOCH_SQL = {
 
 
 def _busy_sql(*, practitioner_ids, since, until, exclude_id, now):
+    """The busy times of `practitioner_ids`, or of every practitioner in `_BOTH_SQL`'s blocks
+    when None."""
     ops = connection.ops
+    if practitioner_ids is None:
+        practitioners, practitioner_ids = "SELECT blocks.practitioner_id FROM blocks", []
+    else:
+        practitioners = _placeholders(practitioner_ids)
     epoch = _EPOCH_SQL[connection.vendor].format
     since, until = ops.adapt_datetimefield_value(since), ops.adapt_datetimefield_value(until)
     not_excluded, excluded = "", []
@@ -422,7 +417,7 @@ def _busy_sql(*, practitioner_ids, since, until, exclude_id, now):
         time_off=TimeOff._meta.db_table,
         holds=WaitlistOffer._meta.db_table,
         entries=WaitlistEntry._meta.db_table,
-        practitioners=_placeholders(practitioner_ids),
+        practitioners=practitioners,
         not_excluded=not_excluded,
         a_start=epoch(column="a.start"),
         a_until=epoch(column="a.blocked_until"),
