@@ -2,9 +2,9 @@
 
 Django 5.2 inserts several rows as UNNEST of one array per column, which PostgreSQL plans faster
 for a big batch. For the handful of rows a booking writes at once (its three messages, its five
-audit entries), building those arrays costs more Python than the planning saves: about a
-millisecond a booking, a twelfth of its time in the server (`bench/booking_storm.py`). From
-UNNEST_FROM_ROWS rows on (a backlog, the demo data), Django's UNNEST stands.
+audit entries), building those arrays in Python, element by element, costs more than the
+planning it saves. From UNNEST_FROM_ROWS rows on (a backlog, the demo data), Django's UNNEST
+stands.
 """
 
 from django.db.backends.postgresql import compiler as postgresql
