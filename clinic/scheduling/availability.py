@@ -153,16 +153,14 @@ def _free_times(
         first_day=first_day,
         last_day=last_day,
     )
-    busy_window = {
-        "since": datetime.combine(first_day, time(), UTC) - _ZONE_MARGIN,
-        "until": datetime.combine(last_day, time(), UTC) + 2 * _ZONE_MARGIN,
-        "exclude_id": None if exclude_appointment is None else exclude_appointment.pk,
-        "now": now,
-    }
     # One round trip: the busy times of one practitioner (a booking's re-check) or of everyone
     # whose hours the same query finds.
     busy_sql = _busy_sql(
-        practitioner_ids=None if practitioner is None else [practitioner.pk], **busy_window
+        practitioner_ids=None if practitioner is None else [practitioner.pk],
+        since=datetime.combine(first_day, time(), UTC) - _ZONE_MARGIN,
+        until=datetime.combine(last_day, time(), UTC) + 2 * _ZONE_MARGIN,
+        exclude_id=None if exclude_appointment is None else exclude_appointment.pk,
+        now=now,
     )
     block_rows, busy_rows = _both(blocks_sql, busy_sql)
     placed, replaced = _working_blocks(block_rows)

@@ -280,17 +280,18 @@ def _decided(*, patient, intake, service, online) -> Intake | None:
     except NotAllowed:
         if intake is None:
             raise
-    stored = _stored(intake)
-    check_booking_allowed(patient=patient, intake=stored, service=service, online=online)
-    return stored
+    return _decided_on_stored(patient=patient, intake=intake, service=service, online=online)
 
 
-def _stored(intake) -> Intake:
-    return (
+def _decided_on_stored(*, patient, intake, service, online) -> Intake:
+    """The stored intake, locked, if the booking rules allow it (else NotAllowed)."""
+    stored = (
         Intake.objects.select_for_update(of=("self",))
         .select_related("current_decision")
         .get(pk=intake.pk)
     )
+    check_booking_allowed(patient=patient, intake=stored, service=service, online=online)
+    return stored
 
 
 def _mark_scheduled(intake, *, patient, service, online, now, audit_log) -> Intake:
@@ -305,8 +306,7 @@ def _mark_scheduled(intake, *, patient, service, online, now, audit_log) -> Inta
         pk=intake.pk, patient_id=intake.patient_id, current_decision_id=intake.current_decision_id
     ).exclude(status=Intake.Status.CLOSED)
     if not as_read.update(**fields):
-        stored = _stored(intake)
-        check_booking_allowed(patient=patient, intake=stored, service=service, online=online)
+        stored = _decided_on_stored(patient=patient, intake=intake, service=service, online=online)
         return _mark_scheduled(
             stored, patient=patient, service=service, online=online, now=now, audit_log=audit_log
         )
