@@ -1,6 +1,7 @@
-"""The free-time queries are written in SQL for both backends (clinic.scheduling.availability):
-the suite's database is PostgreSQL, so the availability and date-override tests run again here
-on a fresh SQLite file, the embedded default of `make run`."""
+"""The free-time queries (clinic.scheduling.availability) and the booking's read of the
+practitioner (clinic.scheduling.booking) are written in SQL for both backends: the suite's
+database is PostgreSQL, so their tests run again here on a fresh SQLite file, the embedded
+default of `make run`."""
 
 import os
 import subprocess
@@ -8,10 +9,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ["tests/clinic/test_availability.py", "tests/clinic/test_date_overrides.py"]
+MODULES = [
+    "tests/clinic/test_availability.py",
+    "tests/clinic/test_date_overrides.py",
+    "tests/clinic/test_booking.py",
+    "tests/clinic/test_waitlist.py",
+]
 
 
-def test_free_times_are_the_same_on_sqlite(tmp_path):
+def test_free_times_and_bookings_are_the_same_on_sqlite(tmp_path):
     # The environment carries this run's clock (CLOCK_AHEAD_DAYS) to the inner run.
     # Without CI the PostgreSQL-only tests (its constraints) skip instead of failing.
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI")}
