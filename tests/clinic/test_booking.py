@@ -595,3 +595,21 @@ def test_an_appointment_cannot_be_closed_before_it_starts_or_by_a_patient(clinic
         appointment_set_status(appointment=appointment, actor=patient.user, status="completed")
     with pytest.raises(NotAllowed):
         appointment_set_status(appointment=appointment, actor=clinic.staff, status="cancelled")
+
+
+def test_moving_to_a_time_off_the_grid_over_its_own_old_time_is_not_offered_rather_than_taken(
+    clinic,
+):
+    patient, intake = new_patient(clinic)
+    appointment = book(clinic, patient, intake, at(LATER_TUESDAY, 10))
+
+    # The only visit over 10:17 is the one being moved: the time is simply not offered.
+    with pytest.raises(NotAllowed, match="not offered"):
+        appointment_reschedule(
+            appointment=appointment,
+            actor=patient.user,
+            start=at(LATER_TUESDAY, 10, 17),
+            by_patient=True,
+        )
+    appointment.refresh_from_db()
+    assert appointment.start == at(LATER_TUESDAY, 10)
