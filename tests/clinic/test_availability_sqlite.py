@@ -1,7 +1,7 @@
-"""The free-time queries (clinic.scheduling.availability) and the booking's read of the
-practitioner (clinic.scheduling.booking) are written in SQL for both backends: the suite's
-database is PostgreSQL, so their tests run again here on a fresh SQLite file, the embedded
-default of `make run`."""
+"""The free-time queries (clinic.scheduling.availability), the booking's read of the
+practitioner (clinic.scheduling.booking) and the API token's read (patients.tokens, through
+clinic.db.rows) are written in SQL for both backends: the suite's database is PostgreSQL, so
+their tests run again here on a fresh SQLite file, the embedded default of `make run`."""
 
 import os
 import subprocess
@@ -14,6 +14,8 @@ MODULES = [
     "tests/clinic/test_date_overrides.py",
     "tests/clinic/test_booking.py",
     "tests/clinic/test_waitlist.py",
+    "tests/clinic/test_db_rows.py",
+    "tests/clinic/test_api.py",
 ]
 
 
