@@ -11,7 +11,7 @@ from ninja import Router, Status
 from clinic import scheduling
 from clinic.api import schemas
 from clinic.api.auth import api_access, caller_patient
-from clinic.api.catalogue import location_by_slug, service_by_slug
+from clinic.api.catalogue import service_and_location
 from clinic.api.errors import invalid
 from clinic.models import Practitioner
 from patients import booking, selectors
@@ -97,11 +97,12 @@ def appointment_create(request, payload: schemas.AppointmentIn):
     intake = selectors.access_intake(
         api_access(request), public_id=payload.intake, related=("current_decision",)
     )
+    service, location = service_and_location(payload.service, payload.location, "body", "payload")
     try:
         appointment = scheduling.appointment_book(
             patient=patient,
-            service=service_by_slug(payload.service, "body", "payload", "service"),
-            location=location_by_slug(payload.location, "body", "payload", "location"),
+            service=service,
+            location=location,
             # Looked up under the booking's lock, not before it as well.
             practitioner=Practitioner(pk=payload.practitioner),
             start=payload.start,

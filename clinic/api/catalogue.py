@@ -1,12 +1,15 @@
 """Public reads: where, what, and which times are free. No sign-in needed."""
 
 import datetime as dt
+from functools import cache
 
+from django.db import connection
 from ninja import Query, Router, Schema
 
 from clinic import scheduling
 from clinic.api import schemas
 from clinic.api.errors import invalid
+from clinic.db import rows
 from clinic.models import Location, Service
 
 router = Router(tags=["catalogue"])
@@ -50,14 +53,60 @@ def service_by_slug(slug: str, *loc: str) -> Service:
     try:
         return Service.objects.get(slug=slug)  # unique: no ORDER BY to build, as .first() has
     except Service.DoesNotExist:
-        raise invalid(*loc, msg=f"There is no service '{slug}'; see /api/v1/services.") from None
+        raise _no_service(slug, loc) from None
 
 
 def location_by_slug(slug: str, *loc: str) -> Location:
     try:
         return Location.objects.get(slug=slug)
     except Location.DoesNotExist:
-        raise invalid(*loc, msg=f"There is no location '{slug}'; see /api/v1/locations.") from None
+        raise _no_location(slug, loc) from None
+
+
+def _no_location(slug: str, loc: tuple[str, ...]):
+    return invalid(*loc, msg=f"There is no location '{slug}'; see /api/v1/locations.")
+
+
+def _no_service(slug: str, loc: tuple[str, ...]):
+    return invalid(*loc, msg=f"There is no service '{slug}'; see /api/v1/services.")
+
+
+# A booking names both; they are read in one statement, written in SQL as every booking's other
+# reads are (clinic.db.rows): each LEFT JOIN finds its row or leaves its columns NULL.
+_SERVICE_AND_LOCATION_SQL = """
+SELECT {service_columns}, {location_columns}
+FROM (SELECT 1) AS asked
+LEFT JOIN {services} s ON s.slug = %s
+LEFT JOIN {locations} l ON l.slug = %s
+"""
+
+
+@cache
+def _service_and_location_sql(vendor: str) -> str:
+    return _SERVICE_AND_LOCATION_SQL.format(
+        service_columns=rows.columns(Service, "s"),
+        location_columns=rows.columns(Location, "l"),
+        services=Service._meta.db_table,
+        locations=Location._meta.db_table,
+    )
+
+
+def service_and_location(
+    service_slug: str, location_slug: str, *loc: str
+) -> tuple[Service, Location]:
+    """The service and the location a request names; 422 naming the field (`loc` is where the
+    fields are, e.g. "body", "payload") for a slug that names none, the service first."""
+    with connection.cursor() as cursor:
+        cursor.execute(_service_and_location_sql(connection.vendor), [service_slug, location_slug])
+        row = cursor.fetchone()
+    location_at = rows.width(Service)
+    service = rows.instance(Service, row[:location_at])
+    if service is None:
+        raise _no_service(service_slug, (*loc, "service"))
+    location = rows.instance(Location, row[location_at:])
+    if location is None:
+        raise _no_location(location_slug, (*loc, "location"))
+    return service, location
 
 
 @router.get(

@@ -485,6 +485,8 @@ def test_booking_with_another_patients_intake_is_not_found(clinic, client_for):
         ({"practitioner": 999999}, "practitioner"),
         ({"intake": "not-a-uuid"}, "intake"),
         ({"service": "massage"}, "service"),
+        ({"location": "nowhere"}, "location"),
+        ({"service": "massage", "location": "nowhere"}, "service"),  # one at a time
         ({"colour": "blue"}, "colour"),
     ],
 )

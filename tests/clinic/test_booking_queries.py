@@ -38,8 +38,8 @@ MONDAY = dt.datetime(2026, 2, 23, 8, 0, tzinfo=CHICAGO)
 WEDNESDAY_10 = dt.datetime(2026, 2, 25, 10, 0, tzinfo=CHICAGO)
 PHYSIO = {f"sbst_{n}": True for n in range(1, 5)}  # medium STarT Back risk: physiotherapy
 # Today's counts: the service itself, the API (the token, the intake and its access log, the
-# service and the location first), the page (the session, the user and the patient record first).
-SERVICE_QUERIES, API_QUERIES, PAGE_QUERIES = 9, 15, 17
+# service with the location first), the page (the session, the user and the patient record first).
+SERVICE_QUERIES, API_QUERIES, PAGE_QUERIES = 9, 14, 17
 # Every page saves the rolling session (SESSION_SAVE_EVERY_REQUEST): BEGIN, UPDATE, COMMIT.
 SESSION_SAVE = 3
 
