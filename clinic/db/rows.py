@@ -5,6 +5,9 @@ more Python than the database spends answering it. `columns(model, alias)` names
 columns for the SELECT list; `instance(model, values)` turns those values back into an
 instance, through the same converters the ORM applies (SQLite's text dates and integer
 booleans, JSON, a field's own `from_db_value`), so the instance is what a queryset would give.
+Django's own `Manager.raw()` does this for one model a row; these rows hold several (a token
+with its user and patient record, a service with a location), so a statement of one model uses
+`raw()` instead.
 """
 
 from functools import cache

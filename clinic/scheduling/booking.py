@@ -15,6 +15,7 @@ function instead of being atomic themselves.
 
 import copy
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from auditlog.context import disable_auditlog
 from django.conf import settings
@@ -299,15 +300,20 @@ WHERE p.id = %s AND p.is_active{for_update}
 """
 
 
-def _lock_practitioner(practitioner, *, patient, service) -> Practitioner:
-    """Serialize bookings for this practitioner: the next booking waits here, then reads the row
-    again. UnknownPractitioner when no active practitioner has the id. (SQLite has no row locks:
-    its IMMEDIATE transactions already serialize every writer.)"""
-    sql = _LOCK_PRACTITIONER_SQL.format(
+@cache
+def _lock_practitioner_sql(vendor: str) -> str:
+    # SQLite has no row locks: its IMMEDIATE transactions already serialize every writer.
+    return _LOCK_PRACTITIONER_SQL.format(
         entries=WaitlistEntry._meta.db_table,
         practitioners=Practitioner._meta.db_table,
         for_update=" FOR UPDATE OF p" if connection.features.has_select_for_update_of else "",
     )
+
+
+def _lock_practitioner(practitioner, *, patient, service) -> Practitioner:
+    """Serialize bookings for this practitioner: the next booking waits here, then reads the row
+    again. UnknownPractitioner when no active practitioner has the id."""
+    sql = _lock_practitioner_sql(connection.vendor)
     found = list(Practitioner.objects.raw(sql, [patient.pk, service.pk, practitioner.pk]))
     if not found:
         raise UnknownPractitioner()
